@@ -1,0 +1,1 @@
+"""Lending rules and the transactions that apply them: borrow, return, renew. No Kivy, no devices."""
