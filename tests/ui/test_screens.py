@@ -1,0 +1,281 @@
+"""The real app, headless: taps go through Kivy's touch dispatch, views come from a session on another thread.
+
+The session here is `ui.demo.ScriptedSession` (it publishes given `SessionView`s and records commands), because these
+tests are about what the widgets show and send; the flows themselves are tested against the real session runner.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from kiosk.session.view import Screen
+
+pytestmark = pytest.mark.ui
+
+
+def _texts(h: Any, *, everywhere: bool = False) -> str:
+    """Texts of the current screen, or of every screen (a ScreenManager holds only the current one in its tree)."""
+    scopes = [*h.app.root.manager.screens, h.app.root] if everywhere else [h.current_screen()]
+    return "\n".join(str(getattr(w, "text", "")) for scope in scopes for w in scope.walk(restrict=True))
+
+
+def _publish_from_thread(h: Any, view: Any) -> None:
+    """Publish as the core does: from a worker thread, not the UI thread."""
+    worker = threading.Thread(target=h.session.publish, args=(view,))
+    worker.start()
+    worker.join()
+    assert h.wait_for(lambda: h.app.view.sequence == h.session.current().sequence)
+    h.settle()
+
+
+def test_attract_shows_branch_hours_and_no_invented_occupancy(kiosk_ui: Any) -> None:
+    h = kiosk_ui
+    assert h.app.root.manager.current == "attract"
+    text = _texts(h)
+    assert "幸福里社区党群服务中心" in text
+    assert "正在开放" in text and "全天开放" in text
+    assert "当前在馆" not in text  # no door-counter data: no number at all
+    from ui.demo import demo_occupancy
+
+    h.app.occupancy = demo_occupancy()
+    h.pump(3)
+    assert "当前在馆 12 人 · 舒适" in _texts(h)
+
+
+def test_borrow_on_attract_points_at_the_card_reader_and_language_switches(kiosk_ui: Any) -> None:
+    h = kiosk_ui
+    h.tap("borrow")
+    assert h.find("card_hint").text == "借书请先放置身份证或社保卡"
+    h.tap("lang")
+    assert h.app.lang == "en"
+    assert h.find("card_hint").text == "To borrow, first place your ID card"
+    assert "Find a book" in h.find("find").text
+    h.tap("lang")
+    assert "查找图书" in h.find("find").text
+
+
+def test_borrowing_view_from_a_worker_thread_is_rendered(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    _publish_from_thread(h, demo_views()["borrowing_refused"])
+    assert h.app.root.manager.current == "borrowing"
+    assert h.find("last_message").text == "没有找到条码 TS0009999 的图书。请扫描书背面的馆藏条码"
+    assert h.find("count").text == "已借 5/5"
+    text = _texts(h)
+    assert "平凡的世界（全三册）" in text and "TS0009999" in text and "应还 2026年12月22日" in text
+    h.tap("finish")
+    assert h.session.commands[-1] == ("finish", ())
+
+
+def test_account_renews_one_and_explains_why_not(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    _publish_from_thread(h, demo_views()["account"])
+    assert h.app.root.manager.current == "account"
+    assert "已逾期，不能续借，请尽快归还" in _texts(h)
+    assert h.find("renew:2").disabled
+    h.tap("renew:1")
+    h.tap("renew_all")
+    assert [c for c in h.session.commands if c[0] != "touch"] == [("renew", (1,)), ("renew_all", ())]
+
+
+def test_idle_warning_counts_down_and_timeout_wipes_personal_data(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    _publish_from_thread(h, demo_views()["idle_warning"])
+    assert h.app.root.ids.idle.opacity == 1
+    seconds, rest = h.find("idle_countdown").text.split(" ", 1)
+    assert rest == "秒后自动退出" and 0 <= int(seconds) <= 15
+    h.tap(h.find("idle_continue"))
+    assert ("touch", ()) in h.session.commands
+    _publish_from_thread(h, demo_views()["attract"])
+    assert h.app.root.manager.current == "attract"
+    assert h.app.root.ids.idle.opacity == 0
+    everything = _texts(h, everywhere=True)
+    assert "张*华" not in everything
+    assert "习近平新时代中国特色社会主义思想学习纲要" not in everything
+
+
+def test_find_a_book_with_our_keyboard_and_open_the_detail(kiosk_ui: Any) -> None:
+    h = kiosk_ui
+    h.tap("find")
+    assert h.app.root.manager.current == "find"
+    h.settle()
+    assert "文学" in _texts(h)
+    h.tap("key:P")
+    h.tap("key:F")
+    h.settle()
+    assert h.find("query").text.startswith("PF")
+    assert "平凡的世界（全三册）" in _texts(h)
+    h.tap("hit:1")
+    h.settle()
+    assert h.app.root.manager.current == "detail"
+    assert h.find("detail_title").text == "平凡的世界（全三册）"
+    assert "在架可借" in _texts(h)
+    h.tap("home")
+    assert h.app.root.manager.current == "attract"
+
+
+def test_elder_mode_enlarges_text_and_keeps_touch_targets(kiosk_ui: Any) -> None:
+    from kivy.metrics import mm
+
+    h = kiosk_ui
+    body = h.app.font_body
+    h.tap("elder")
+    assert h.app.elder and h.app.font_body > body
+    h.settle()
+    from ui.widgets import KButton
+
+    buttons = [w for w in h.current_screen().walk(restrict=True) if isinstance(w, KButton) and w.opacity]
+    assert buttons and min(b.height for b in buttons) >= mm(15) - 1
+    h.tap("elder")
+    assert not h.app.elder
+
+
+def test_rating_sends_score_with_chosen_tags(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    _publish_from_thread(h, demo_views()["rating"])
+    h.tap("tag:fast")
+    h.tap("tag:quiet")
+    h.tap("rate:good")
+    assert h.session.commands[-1] == ("rate", ("good", ("fast", "quiet")))
+
+
+def test_staff_pin_pad(kiosk_ui: Any) -> None:
+    h = kiosk_ui
+    _publish_from_thread(h, replace(h.session.current(), screen=Screen.STAFF_LOGIN))
+    for key in "2468":
+        h.tap(f"pin:{key}")
+    assert h.find("pin_dots").text == "●●●●"
+    h.tap("pin:ok")
+    assert h.session.commands[-1] == ("staff_login", ("2468",))
+    assert h.find("pin_dots").text == ""
+
+
+def test_receipt_qr_and_screenshot_at_portrait_size(kiosk_ui: Any, tmp_path: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    _publish_from_thread(h, demo_views()["receipt"])
+    qr = h.find("receipt_qr")
+    assert qr.texture is not None and qr.texture.size[0] > 20
+    h.set_size(1080, 1920)
+    try:
+        shot = h.screenshot(tmp_path / "receipt.png")
+        image = Image.open(shot)
+        assert image.size == (1080, 1920)
+        assert len(set(image.convert("L").resize((54, 96)).getdata())) > 10  # not a blank or black frame
+    finally:
+        h.set_size(1280, 800)
+
+
+def test_due_dates_are_shown_in_the_branch_time_zone(kiosk_ui: Any) -> None:
+    from kiosk.session.view import Message, ScanLine, SessionView, Severity
+    from ui.demo import NOW, PATRON
+
+    h = kiosk_ui
+    due = NOW.replace(hour=17, minute=0) + timedelta(days=1)  # 17:00 UTC is 01:00 next day in Shanghai
+    ok = Message("return.ok", {"title": "书"}, Severity.SUCCESS)
+    view = SessionView(Screen.BORROWING, patron=PATRON, scans=(ScanLine("TS1", "书", ok, True, due),))
+    _publish_from_thread(h, view)
+    assert "应还 2026年11月24日" in _texts(h)
+
+
+def test_raw_keys_go_to_the_key_sink_and_escape_is_swallowed(kiosk_ui: Any) -> None:
+    from kivy.core.window import Window
+
+    h = kiosk_ui
+    received: list[str] = []
+    h.app.key_sink = lambda key, at: received.append(key)
+    try:
+        for char in "TS01":
+            Window.dispatch("on_key_down", ord(char.lower()), 0, char, [])
+        Window.dispatch("on_key_down", 13, 0, None, [])
+        assert received == ["T", "S", "0", "1", "enter"]
+        assert Window.dispatch("on_key_down", 27, 0, None, []) is True
+    finally:
+        h.app.key_sink = None
+
+
+def test_offline_mode_is_announced_on_every_screen(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    _publish_from_thread(h, replace(demo_views()["borrowing"], offline=True))
+    assert h.find("offline").text == "离线借还中"
+    _publish_from_thread(h, demo_views()["attract"])
+    assert h.find("offline").text == ""
+
+
+def test_catalog_is_queried_off_the_ui_thread(kiosk_ui: Any) -> None:
+    from ui.demo import DemoBrowser
+
+    threads: list[str] = []
+
+    class Recording(DemoBrowser):
+        def search(self, query: str, **kwargs: Any) -> Any:
+            threads.append(threading.current_thread().name)
+            return super().search(query, **kwargs)
+
+    h = kiosk_ui
+    original = h.app.browser
+    h.app.browser = Recording()
+    try:
+        h.tap("find")
+        h.tap("key:H")
+        h.settle()
+        assert threads and all(name.startswith("ui-worker") for name in threads)
+        assert threading.current_thread() is threading.main_thread()
+    finally:
+        h.app.browser = original
+
+
+def test_chinese_font_is_kivys_default(kiosk_ui: Any) -> None:
+    from kivy.core.text import Label as CoreLabel
+    from kivy.core.text import LabelBase
+
+    from ui import fonts
+
+    h = kiosk_ui
+    assert h.app.font_path == fonts.find_cjk_font(h.app.settings)
+    assert LabelBase._fonts["Roboto"][0] == str(h.app.font_path)
+
+    def pixels(text: str) -> bytes:
+        label = CoreLabel(text=text, font_size=40)
+        label.refresh()
+        return bytes(label.texture.pixels)
+
+    # Two different characters draw differently: a font without them would draw the same empty box twice.
+    assert pixels("借") != pixels("还")
+
+
+def test_attract_shows_the_cores_word_until_the_next_tap(kiosk_ui: Any) -> None:
+    from kiosk.session.view import Message, SessionView, Severity
+
+    h = kiosk_ui
+    _publish_from_thread(h, SessionView(last=Message("session.card_expired", {}, Severity.ERROR)))
+    assert h.find("card_hint").text == "您的证件已过期，请使用有效证件"
+    h.tap("loans")
+    assert h.find("card_hint").text == "查看借阅请先放置身份证或社保卡"
+
+
+def test_receipt_next_and_rating_use_the_sessions_finish_and_scores(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    _publish_from_thread(h, demo_views()["receipt"])
+    h.tap("receipt_done")
+    _publish_from_thread(h, demo_views()["rating"])
+    h.tap("rate:neutral")
+    assert [c for c in h.session.commands if c[0] != "touch"] == [("finish", ()), ("rate", ("neutral", ()))]

@@ -1,0 +1,278 @@
+"""Demo content for screenshots and widget tests: plain `SessionView` values (the contract between core and UI) and
+a `BrowserPort` over plain browse values, plus `ScriptedSession`, a SessionPort that publishes the views it is given.
+
+`ScriptedSession` is not the kiosk's session: it makes no decisions. It exists so that every screen state can be
+rendered in a screenshot (a refusal, an idle warning) without staging the whole visit on devices; it records the
+commands the screens send so widget tests can check what a tap asked for. The real flows run on
+`kiosk.session.runner`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kiosk.browse_view import (
+    AudioBookView,
+    BranchInfo,
+    CategoryCount,
+    CopyView,
+    EventView,
+    NearbyCenter,
+    OccupancyView,
+    OpeningHours,
+    SearchPage,
+    TitleDetail,
+    TitleHit,
+)
+from kiosk.session.view import (
+    LoanLine,
+    Message,
+    PatronView,
+    ReceiptLine,
+    ReceiptView,
+    ScanLine,
+    Screen,
+    SessionView,
+    Severity,
+)
+
+NOW = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai, a Sunday
+
+
+class ScriptedSession:
+    """A SessionPort that shows whatever view it is told to, and remembers every command it receives."""
+
+    def __init__(self, view: SessionView | None = None) -> None:
+        self._view = view or SessionView()
+        self._listeners: list[Callable[[SessionView], None]] = []
+        self._lock = threading.Lock()
+        self.commands: list[tuple[str, tuple[Any, ...]]] = []
+
+    def publish(self, view: SessionView) -> None:
+        with self._lock:
+            view = replace(view, sequence=self._view.sequence + 1)
+            self._view = view
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(view)
+
+    def subscribe(self, listener: Callable[[SessionView], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def current(self) -> SessionView:
+        return self._view
+
+    def _record(self, name: str, *args: Any) -> None:
+        self.commands.append((name, args))
+
+    def choose(self, screen: Screen) -> None:
+        self._record("choose", screen)
+
+    def scan(self, code: str) -> None:
+        self._record("scan", code)
+
+    def accept_consent(self) -> None:
+        self._record("accept_consent")
+
+    def decline_consent(self) -> None:
+        self._record("decline_consent")
+
+    def renew(self, loan_id: int) -> None:
+        self._record("renew", loan_id)
+
+    def renew_all(self) -> None:
+        self._record("renew_all")
+
+    def finish(self) -> None:
+        self._record("finish")
+
+    def choose_receipt(self, kind: str) -> None:
+        self._record("choose_receipt", kind)
+
+    def rate(self, score: str, tags: tuple[str, ...] = ()) -> None:
+        self._record("rate", score, tags)
+
+    def cancel(self) -> None:
+        self._record("cancel")
+
+    def touch(self) -> None:
+        self._record("touch")
+
+    def staff_login(self, pin: str) -> None:
+        self._record("staff_login", pin)
+
+    def staff_exit(self) -> None:
+        self._record("staff_exit")
+
+
+# ---------------------------------------------------------------------------------------------------------------- views
+PATRON = PatronView(masked_name="张*华", masked_card="3201**********1234", loans_count=3, max_loans=5)
+DUE = NOW + timedelta(days=30)
+
+
+def _m(key: str, severity: Severity = Severity.INFO, /, **params: Any) -> Message:
+    return Message(key, params, severity)
+
+
+def demo_views() -> dict[str, SessionView]:
+    """Named states of a visit, with the core's own message keys (`kiosk/locale/*/core.po`), as the real session
+    would publish them."""
+    t1, t2, t3 = "习近平新时代中国特色社会主义思想学习纲要", "平凡的世界（全三册）", "明朝那些事儿（第一部）"
+    due = "2026-12-22"
+
+    def lent(title: str, count: int) -> Message:
+        return _m("loan.lent", Severity.SUCCESS, title=title, due=due, count=count, max=5)
+
+    unknown = _m("refusal.unknown_barcode", Severity.ERROR, barcode="TS0009999")
+    scans = (
+        ScanLine("TS0001021", t1, lent(t1, 4), True, DUE),
+        ScanLine("TS0001388", t2, lent(t2, 5), True, DUE),
+        ScanLine("TS0009999", "", unknown, False),
+    )
+    loans = (
+        LoanLine(1, "TS0001021", t1, DUE, False, True, 0),
+        LoanLine(2, "TS0000417", t3, NOW - timedelta(days=3), True, False, 1,
+                 _m("refusal.renewal.too_overdue", Severity.WARNING, title=t3)),
+        LoanLine(3, "TS0001388", t2, NOW + timedelta(days=12), False, True, 0),
+    )
+    receipt = ReceiptView(
+        branch_name="幸福里社区党群服务中心 24小时智慧书房",
+        masked_name="张*华",
+        at=NOW,
+        lines=(ReceiptLine(t1, "TS0001021", DUE, "borrowed"), ReceiptLine(t2, "TS0001388", DUE, "borrowed"),
+               ReceiptLine("三体", "TS0000102", None, "returned")),
+        qr_payload="DEMO|2026-11-22 10:30|borrowed:TS0001021:2026-12-22|borrowed:TS0001388:2026-12-22",
+    )
+    returned = _m("return.ok", Severity.SUCCESS, title="三体")
+    return {
+        "attract": SessionView(),
+        "consent": SessionView(Screen.CONSENT),
+        "menu": SessionView(Screen.MENU, patron=PATRON, loans=loans,
+                            last=_m("session.welcome", name=PATRON.masked_name)),
+        "menu_blocked": SessionView(Screen.MENU, patron=replace(
+            PATRON, overdue_count=1, blocks=(_m("refusal.patron_blocked.overdue", Severity.WARNING, days=30),))),
+        "borrowing": SessionView(Screen.BORROWING, patron=replace(PATRON, loans_count=5), scans=scans[:2],
+                                 last=lent(t2, 5)),
+        "borrowing_refused": SessionView(Screen.BORROWING, patron=replace(PATRON, loans_count=5), scans=scans,
+                                         last=unknown),
+        "borrowing_limit": SessionView(Screen.BORROWING, patron=replace(PATRON, loans_count=5), scans=scans[:2],
+                                       last=_m("refusal.limit_reached", Severity.WARNING, count=5, max=5)),
+        "returning": SessionView(Screen.RETURNING, scans=(ScanLine("TS0000102", "三体", returned, True),),
+                                 last=returned),
+        "account": SessionView(Screen.ACCOUNT, patron=replace(PATRON, overdue_count=1), loans=loans,
+                               last=_m("account.prompt")),
+        "finishing": SessionView(Screen.FINISHING, patron=PATRON, last=_m("receipt.choose")),
+        "receipt": SessionView(Screen.RECEIPT, patron=PATRON, receipt=receipt, last=_m("receipt.on_screen")),
+        "rating": SessionView(Screen.RATING, last=_m("rating.prompt")),
+        "idle_warning": SessionView(Screen.BORROWING, patron=replace(PATRON, loans_count=4), scans=scans[:1],
+                                    last=lent(t1, 4), idle_warning_remaining_s=15),
+        "staff_login": SessionView(Screen.STAFF_LOGIN),
+        "staff": SessionView(Screen.STAFF, staff_name="李馆员", last=_m("staff.welcome", name="李馆员")),
+    }
+
+
+LOCAL_STATES = ("attract_hint", "attract_night", "find", "find_results", "detail", "about", "audio")
+"""Screens a visitor reaches without a card (no SessionView needed), as `kiosk screenshots` stages them."""
+
+
+def all_states() -> list[str]:
+    return [*demo_views().keys(), *LOCAL_STATES]
+
+
+# ------------------------------------------------------------------------------------------------------------ browsing
+CATEGORIES = (
+    ("party", "党建", 312, 290), ("economy", "经济", 228, 201), ("military_politics", "军事政治", 176, 160),
+    ("history_geography", "历史地理", 254, 230), ("culture_art", "文化艺术", 241, 222),
+    ("literature", "文学", 388, 301),
+    ("children", "少儿", 205, 170), ("science", "科普", 133, 120), ("life", "生活", 117, 109),
+)
+TITLES = (
+    ("平凡的世界（全三册）", "路遥", "北京十月文艺出版社", "literature", "pfdsj", "I247.57/L84"),
+    ("三体", "刘慈欣", "重庆出版社", "literature", "st", "I247.55/L67"),
+    ("明朝那些事儿（第一部）", "当年明月", "北京联合出版公司", "history_geography", "mcnxse", "K248.09/D22"),
+    ("中国共产党简史", "本书编写组", "人民出版社", "party", "zggcdjs", "D239/Z62"),
+    ("乡土中国", "费孝通", "人民出版社", "culture_art", "xtzg", "C912.82/F32"),
+    ("时间简史", "史蒂芬·霍金", "湖南科学技术出版社", "science", "sjjs", "P159/H85"),
+    ("活着", "余华", "作家出版社", "literature", "hz", "I247.57/Y78"),
+    ("家常菜精选", "王琳", "中国轻工业出版社", "life", "jccjx", "TS972.12/W24"),
+    ("孙子兵法", "孙武", "中华书局", "military_politics", "szbf", "E892.2/S91"),
+)
+
+
+class DemoBrowser:
+    """A BrowserPort over a few plain values, for screenshots and widget tests (the real one queries the catalog)."""
+
+    def __init__(self) -> None:
+        self.hits = tuple(
+            TitleHit(i + 1, title, author, publisher, 2015 + i % 8, f"978711{i:07d}", cat, call, 3, 2 - i % 3,
+                     (f"A区{i % 4 + 1}架{i % 6 + 1}层",))
+            for i, (title, author, publisher, cat, _initials, call) in enumerate(TITLES)
+        )
+        self._initials = {i + 1: t[4] for i, t in enumerate(TITLES)}
+
+    def categories(self) -> Sequence[CategoryCount]:
+        return [CategoryCount(code, name, titles, available) for code, name, titles, available in CATEGORIES]
+
+    def search(self, query: str, *, category: str | None = None, offset: int = 0, limit: int = 20) -> SearchPage:
+        q = query.lower()
+        hits = [h for h in self.hits
+                if (not category or h.category == category)
+                and (not q or self._initials[h.title_id].startswith(q) or q in (h.isbn13 or ""))]
+        return SearchPage(query, tuple(hits[offset : offset + limit]), len(hits), offset)
+
+    def title_detail(self, title_id: int) -> TitleDetail | None:
+        hit = next((h for h in self.hits if h.title_id == title_id), None)
+        if hit is None:
+            return None
+        copies = tuple(
+            CopyView(f"TS{title_id:04d}{n}", "available" if n < hit.available else "on_loan",
+                     "幸福里社区党群服务中心", hit.shelf_locations[0], None if n < hit.available else DUE)
+            for n in range(hit.copies)
+        )
+        return TitleDetail(hit, "一部反映当代中国社会变迁的长篇作品，入选多种推荐书目。", hit.call_number, copies)
+
+    def branch_info(self) -> BranchInfo:
+        return demo_branch()
+
+    def audio_books(self) -> Sequence[AudioBookView]:
+        names = ("论语故事", "红楼梦（精选）", "边城", "朝花夕拾", "西游记（少儿版）", "唐诗三百首", "骆驼祥子",
+                 "中国历史故事")
+        return [AudioBookView(i + 1, name, "经典", "播音员 王芳", "culture_art",
+                              f"https://audio.example.cn/a/{1000 + i}", 35 + 7 * i) for i, name in enumerate(names)]
+
+
+def demo_branch() -> BranchInfo:
+    week = tuple(OpeningHours(d, (("00:00", "24:00"),)) for d in range(7))
+    return BranchInfo(
+        code="DEMO",
+        name="幸福里社区党群服务中心 · 24小时智慧书房",
+        name_en="Xingfuli Community Center · 24-hour Reading Room",
+        address="南京市鼓楼区幸福里路88号1楼",
+        address_en="1F, 88 Xingfuli Road, Gulou District, Nanjing",
+        phone="025-8888 6666",
+        timezone="Asia/Shanghai",
+        hours=week,
+        hours_note="服务大厅：周一至周五 8:30–17:30，周末 9:00–17:00",
+        rooms=(("阅览室", "24小时开放，刷身份证进门"), ("党员活动室", "预约使用"), ("老年人服务站", "棋牌、书法、助餐"),
+               ("儿童之家", "周末开放")),
+        services=(("一站式服务大厅", "社保、医保、居住证办理"), ("有声阅读角", "手机扫码听书")),
+        contact="值班馆员：工作日 9:00–21:00",
+        map_image="",
+        nearby=(NearbyCenter("安康里社区党群服务中心", "安康路12号", 0.8, "8:30–21:00"),
+                NearbyCenter("鼓楼区党群服务中心", "中山北路101号", 1.6, "9:00–20:00")),
+        events=(EventView("国学讲堂：《论语》里的家风", "Classics lecture: family values in the Analects", "多功能厅",
+                          NOW + timedelta(days=2, hours=5), NOW + timedelta(days=2, hours=7)),
+                EventView("周末读书会：《平凡的世界》", "Weekend reading club: Ordinary World", "阅览室",
+                          NOW + timedelta(days=6, hours=4), NOW + timedelta(days=6, hours=6))),
+        announcements=(("本周新到图书120册，欢迎借阅", "120 new books arrived this week"),),
+        capacity=40,
+    )
+
+
+def demo_occupancy() -> OccupancyView:
+    return OccupancyView(people=12, level="comfortable", updated_at=NOW)

@@ -1,0 +1,481 @@
+"""The screens. Each has its rules in one `.kv` file next to this module, loaded once by `build_root`.
+
+Session screens (attract, consent, menu, borrowing, returning, account, finishing, receipt, rating, staff) only
+render `app.view` and send taps to `app.session`. Browse screens (find, detail, about, audio) belong to a visitor
+without a card: they query the `BrowserPort` through `app.worker` and show the answer when it comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+
+from kiosk.browse_view import AudioBookView, BranchInfo, CategoryCount, SearchPage, TitleDetail
+from kiosk.session.view import Screen as SessionScreen
+from kiosk.session.view import SessionView
+from ui import widgets
+
+log = logging.getLogger(__name__)
+KV_DIR = Path(__file__).parent
+RATING_TAGS = ("fast", "easy", "books", "quiet", "slow", "confusing", "few_books", "noisy")
+
+
+def _app() -> Any:
+    return App.get_running_app()
+
+
+class KioskScreen(Screen):
+    """Base: every screen has the top bar (home, clock, 中/EN, elder mode, help)."""
+
+
+class AttractScreen(KioskScreen):
+    def rotating_text(self, branch: BranchInfo | None, index: int, lang: str) -> str:
+        """Announcements and upcoming events, one at a time, in the visitor's language."""
+        if branch is None:
+            return ""
+        items: list[str] = [en if lang == "en" and en else zh for zh, en in branch.announcements]
+        app = _app()
+        for event in branch.events[:5]:
+            title = event.title_en if lang == "en" and event.title_en else event.title
+            items.append(app.t("ui.attract.event_line", lang, title=title, when=app.fmt_datetime(event.starts_at, lang),
+                               room=event.room))
+        return items[index % len(items)] if items else ""
+
+    def events_text(self, branch: BranchInfo | None, lang: str) -> str:
+        if branch is None or not branch.events:
+            return ""
+        app = _app()
+        lines = [app.t("ui.about.events", lang)]
+        for event in branch.events[:3]:
+            title = event.title_en if lang == "en" and event.title_en else event.title
+            lines.append(f"•\u00a0{app.fmt_datetime(event.starts_at, lang)}  {title}")
+        return "\n".join(lines)
+
+    def occupancy_text(self, occupancy: Any, lang: str) -> str:
+        if occupancy is None or occupancy.people is None:
+            return ""
+        app = _app()
+        level = app.t_fallback((f"occupancy.{occupancy.level}", f"ui.occupancy.{occupancy.level}"), lang,
+                               occupancy.level) if occupancy.level else ""
+        return app.t("ui.attract.occupancy", lang, people=occupancy.people, level=level).rstrip(" ·")
+
+
+class ConsentScreen(KioskScreen):
+    pass
+
+
+class MenuScreen(KioskScreen):
+    def blocks_text(self, view: SessionView, lang: str) -> str:
+        if view.patron is None:
+            return ""
+        return "\n".join(_app().msg(b, lang) for b in view.patron.blocks)
+
+
+def _scan_rows(view: SessionView, lang: str) -> list[dict[str, Any]]:
+    app = _app()
+    rows = []
+    for line in reversed(view.scans):
+        if line.ok and line.due_at is not None:
+            detail = app.t("ui.borrow.due", lang, date=app.fmt_date(line.due_at, lang))
+        else:
+            detail = app.msg(line.outcome, lang)
+        rows.append({
+            "title": line.title or line.barcode,
+            "detail": detail,
+            "mark": "✓" if line.ok else "×",
+            "mark_color": app.c_success if line.ok else app.c_error,
+        })
+    return rows
+
+
+class BorrowingScreen(KioskScreen):
+    def scan_rows(self, view: SessionView, lang: str, _elder: bool) -> list[dict[str, Any]]:
+        return _scan_rows(view, lang)
+
+    def count_text(self, view: SessionView, lang: str) -> str:
+        if view.patron is None:
+            return ""
+        return _app().t("ui.borrow.count", lang, count=view.patron.loans_count, limit=view.patron.max_loans)
+
+
+class ReturningScreen(KioskScreen):
+    def scan_rows(self, view: SessionView, lang: str, _elder: bool) -> list[dict[str, Any]]:
+        return _scan_rows(view, lang)
+
+
+class AccountScreen(KioskScreen):
+    def loan_rows(self, view: SessionView, lang: str, _elder: bool) -> list[dict[str, Any]]:
+        app = _app()
+        rows = []
+        for loan in view.loans:
+            due = app.t("ui.account.due", lang, date=app.fmt_date(loan.due_at, lang))
+            if loan.overdue:
+                due = app.t("ui.account.overdue", lang) + "  " + due
+            rows.append({
+                "title": loan.title,
+                "detail": due if loan.renewable else due + "  ·  " + app.msg(loan.refusal, lang),
+                "loan_id": loan.loan_id,
+                "renewable": loan.renewable,
+                "overdue": loan.overdue,
+            })
+        return rows
+
+
+class FinishingScreen(KioskScreen):
+    pass
+
+
+class ReceiptScreen(KioskScreen):
+    def on_leave(self, *_: Any) -> None:
+        """The receipt's QR texture is personal: drop it from the cache once the visitor has moved on."""
+        from ui.qr import forget
+
+        for widget in self.walk(restrict=True):
+            if getattr(widget, "action", "") == "receipt_qr" and widget.payload:
+                forget(widget.payload)
+
+    def receipt_text(self, view: SessionView, lang: str) -> str:
+        receipt = view.receipt
+        if receipt is None:
+            return ""
+        app = _app()
+        lines = [receipt.branch_name, f"{receipt.masked_name}  {app.fmt_datetime(receipt.at, lang)}", ""]
+        for line in receipt.lines:
+            action = app.t(f"ui.receipt.{line.action}", lang)
+            due = app.t("ui.borrow.due", lang, date=app.fmt_date(line.due_at, lang)) if line.due_at else ""
+            lines.append(f"{action}  {line.title}  {due}".rstrip())
+        if receipt.print_problem is not None:
+            lines += ["", app.msg(receipt.print_problem, lang)]
+        return "\n".join(lines)
+
+
+class RatingScreen(KioskScreen):
+    chosen = ListProperty([])
+
+    def toggle_tag(self, tag: str) -> None:
+        self.chosen = [t for t in self.chosen if t != tag] if tag in self.chosen else [*self.chosen, tag]
+
+    def rate(self, score: str) -> None:
+        _app().session.rate(score, tuple(self.chosen))
+        self.chosen = []
+
+    def on_leave(self, *_: Any) -> None:
+        self.chosen = []
+
+
+class StaffLoginScreen(KioskScreen):
+    pin = StringProperty("")
+
+    def on_pin_key(self, key: str) -> None:
+        if key == "clear":
+            self.pin = ""
+        elif key == "ok":
+            pin, self.pin = self.pin, ""
+            _app().session.staff_login(pin)
+        elif len(self.pin) < 12:
+            self.pin += key
+
+    def on_leave(self, *_: Any) -> None:
+        self.pin = ""
+
+
+class StaffScreen(KioskScreen):
+    report = ObjectProperty(None, allownone=True)
+
+    def on_enter(self, *_: Any) -> None:
+        """Device health and today's counts come from the core if it offers `staff_report()`; fetched off-thread."""
+        app = _app()
+        source = getattr(app.session, "staff_report", None)
+        if callable(source):
+            app.worker.submit("staff", source, lambda value: setattr(self, "report", value))
+
+    def report_text(self, report: Any, view: SessionView, lang: str) -> str:
+        app = _app()
+        lines = [app.t("ui.staff.signed_in", lang, name=view.staff_name or "—")]
+        if view.offline:
+            lines.append(app.t("ui.staff.offline", lang))
+        if isinstance(report, dict):
+            lines += [f"{key}: {value}" for key, value in report.items()]
+        elif report is None:
+            lines.append(app.t("ui.staff.no_report", lang))
+        return "\n".join(lines)
+
+    def exit_kiosk(self) -> None:
+        app = _app()
+        app.session.staff_exit()
+        app.stop()
+
+
+class FindScreen(KioskScreen):
+    query = StringProperty("")
+    category = StringProperty("")
+    category_name = StringProperty("")
+    categories = ListProperty([])
+    page = ObjectProperty(None, allownone=True, rebind=True)
+    offset = NumericProperty(0)
+    loading = NumericProperty(0)
+
+    def on_pre_enter(self, *_: Any) -> None:
+        app = _app()
+        if app.browser is not None and not self.categories:
+            app.worker.submit("categories", lambda: list(app.browser.categories()), self._set_categories)
+
+    def _set_categories(self, categories: list[CategoryCount]) -> None:
+        self.categories = categories
+
+    def reset(self) -> None:
+        self.query, self.category, self.category_name, self.page, self.offset = "", "", "", None, 0
+
+    def on_key(self, key: str) -> None:
+        if key == "back":
+            self.query = self.query[:-1]
+        elif key == "clear":
+            self.query = ""
+        elif len(self.query) < 30:
+            self.query += key
+        self.offset = 0
+        self.search()
+
+    def choose_category(self, code: str, name: str) -> None:
+        self.category, self.category_name, self.offset = code, name, 0
+        self.search()
+
+    def clear_category(self) -> None:
+        self.category, self.category_name, self.offset = "", "", 0
+        self.search()
+
+    def turn(self, step: int) -> None:
+        page = self.page
+        if page is None:
+            return
+        new = self.offset + step * int(_app().page_size)
+        if 0 <= new < page.total:
+            self.offset = new
+            self.search()
+
+    def search(self) -> None:
+        """Results update as letters are typed: each key press asks again; only the newest answer is shown."""
+        app = _app()
+        if not self.query and not self.category:
+            app.worker.cancel("search")
+            self.page = None
+            return
+        if app.browser is None:
+            return
+        query, category, offset, limit = self.query, self.category or None, self.offset, int(app.page_size)
+        self.loading += 1
+
+        def done(page: SearchPage) -> None:
+            self.loading = max(0, self.loading - 1)
+            self.page = page
+
+        app.worker.submit("search", lambda: app.browser.search(query, category=category, offset=offset, limit=limit),
+                          done, lambda _exc: setattr(self, "loading", 0))
+
+    def hit_rows(self, page: SearchPage | None, lang: str, _elder: bool) -> list[dict[str, Any]]:
+        if page is None:
+            return []
+        app = _app()
+        rows = []
+        for hit in page.hits:
+            shelf = " / ".join(hit.shelf_locations[:2])
+            avail = app.t("ui.find.available", lang, available=hit.available, copies=hit.copies)
+            rows.append({
+                "title": hit.title,
+                "detail": "  ·  ".join(x for x in (hit.authors, avail, shelf) if x),
+                "title_id": hit.title_id,
+                "available": hit.available > 0,
+            })
+        return rows
+
+    def category_tiles(self, categories: list[CategoryCount], lang: str) -> list[dict[str, Any]]:
+        app = _app()
+        tiles = []
+        for cat in categories:
+            label = app.t_fallback((f"category.{cat.code}", f"ui.category.{cat.code}"), lang, cat.name)
+            tiles.append({"code": cat.code, "name": cat.name,
+                          "text": app.t("ui.find.category_tile", lang, name=label, titles=cat.titles,
+                                        available=cat.available)})
+        return tiles
+
+    def open_detail(self, title_id: int) -> None:
+        app = _app()
+        if app.browser is None:
+            return
+        detail_screen = app.root.screen("detail")
+        detail_screen.detail = None
+        app.open_local("detail")
+        app.worker.submit("detail", lambda: app.browser.title_detail(title_id),
+                          lambda detail: setattr(detail_screen, "detail", detail))
+
+
+class DetailScreen(KioskScreen):
+    detail = ObjectProperty(None, allownone=True, rebind=True)
+
+    def header_text(self, detail: TitleDetail | None, lang: str) -> str:
+        if detail is None:
+            return _app().t("ui.common.loading", lang)
+        hit = detail.hit
+        app = _app()
+        parts = [hit.authors, hit.publisher, str(hit.pub_year or ""), f"ISBN {hit.isbn13}" if hit.isbn13 else "",
+                 app.t("ui.detail.call_number", lang, call=hit.call_number) if hit.call_number else ""]
+        return "  ·  ".join(p for p in parts if p)
+
+    def copy_rows(self, detail: TitleDetail | None, lang: str) -> list[dict[str, Any]]:
+        if detail is None:
+            return []
+        app = _app()
+        rows = []
+        for copy in detail.copies:
+            status = app.t_fallback((f"item_status.{copy.status}", f"ui.item_status.{copy.status}"), lang,
+                                    copy.status)
+            due = app.t("ui.borrow.due", lang, date=app.fmt_date(copy.due_at, lang)) if copy.due_at else ""
+            rows.append({"title": f"{copy.barcode}  ·  {status}",
+                         "detail": "  ·  ".join(x for x in (copy.branch_name, copy.shelf_location, due) if x),
+                         "mark": "✓" if copy.status == "available" else "·",
+                         "mark_color": app.c_success if copy.status == "available" else app.c_muted})
+        return rows
+
+
+class AboutScreen(KioskScreen):
+    def hours_text(self, branch: BranchInfo | None, lang: str) -> str:
+        if branch is None:
+            return ""
+        app = _app()
+        from ui.app import WEEKDAY_KEYS
+
+        lines = [f"{app.t(f'ui.weekday.{WEEKDAY_KEYS[h.weekday]}', lang)}   {app.fmt_spans(h.spans, lang)}"
+                 for h in sorted(branch.hours, key=lambda h: h.weekday)]
+        if branch.hours_note:
+            lines.append(branch.hours_note)
+        return "\n".join(lines)
+
+    def places_text(self, branch: BranchInfo | None, lang: str) -> str:
+        if branch is None:
+            return ""
+        # A no-break space after the bullet: Kivy wraps only at spaces, and a long Chinese line has none, so a plain
+        # space would leave the bullet alone on its line.
+        return "\n".join(f"•\u00a0{name}：{text}" if text else f"•\u00a0{name}"
+                         for name, text in branch.rooms + branch.services)
+
+    def contact_text(self, branch: BranchInfo | None, lang: str) -> str:
+        if branch is None:
+            return ""
+        app = _app()
+        address = branch.address_en if lang == "en" and branch.address_en else branch.address
+        lines = [app.t("ui.about.address", lang, address=address), app.t("ui.about.phone", lang, phone=branch.phone)]
+        if branch.contact:
+            lines.append(branch.contact)
+        return "\n".join(lines)
+
+    def nearby_text(self, branch: BranchInfo | None, lang: str) -> str:
+        if branch is None:
+            return ""
+        app = _app()
+        lines = []
+        for center in branch.nearby:
+            dist = app.t("ui.about.distance", lang, km=f"{center.distance_km:.1f}") if center.distance_km else ""
+            lines.append("  ·  ".join(x for x in (center.name, center.address, dist, center.hours) if x))
+        return "\n".join(lines) or app.t("ui.about.no_nearby", lang)
+
+    def events_text(self, branch: BranchInfo | None, lang: str) -> str:
+        if branch is None:
+            return ""
+        app = _app()
+        lines = []
+        for event in branch.events:
+            title = event.title_en if lang == "en" and event.title_en else event.title
+            lines.append(f"{app.fmt_datetime(event.starts_at, lang)}  {title}  ({event.room})")
+        return "\n".join(lines) or app.t("ui.about.no_events", lang)
+
+
+class AudioScreen(KioskScreen):
+    books = ListProperty([])
+    offset = NumericProperty(0)
+
+    def on_pre_enter(self, *_: Any) -> None:
+        app = _app()
+        if app.browser is not None and not self.books:
+            app.worker.submit("audio", lambda: list(app.browser.audio_books()), self._set_books)
+
+    def _set_books(self, books: list[AudioBookView]) -> None:
+        self.books, self.offset = books, 0
+
+    def turn(self, step: int) -> None:
+        size = int(_app().page_size)
+        new = self.offset + step * size
+        if 0 <= new < len(self.books):
+            self.offset = new
+
+    def cards(self, books: list[AudioBookView], offset: int, page_size: int, lang: str) -> list[dict[str, Any]]:
+        app = _app()
+        cards = []
+        for book in books[offset : offset + page_size]:
+            minutes = app.t("ui.audio.minutes", lang, minutes=book.duration_min) if book.duration_min else ""
+            cards.append({"title": book.title,
+                          "detail": "  ·  ".join(x for x in (book.author, book.narrator, minutes) if x),
+                          "url": book.url})
+        return cards
+
+
+class IdleOverlay(FloatLayout):
+    pass
+
+
+class KioskRoot(FloatLayout):
+    manager = ObjectProperty(None)
+    dimmed = BooleanProperty(False)
+    """The attract screen at night: dimmed (and shifted by a few pixels now and then) against burn-in."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        """Any touch anywhere keeps the visit alive (the core restarts its idle timer)."""
+        _app().user_touched()
+        return bool(super().on_touch_down(touch))
+
+    def show(self, name: str) -> None:
+        if self.manager.current != name:
+            if name == "attract":
+                self.screen("find").reset()
+            self.manager.current = name
+
+    def screen(self, name: str) -> Any:
+        return self.manager.get_screen(name)
+
+
+SCREENS: dict[str, type[KioskScreen]] = {
+    SessionScreen.ATTRACT.value: AttractScreen,
+    SessionScreen.CONSENT.value: ConsentScreen,
+    SessionScreen.MENU.value: MenuScreen,
+    SessionScreen.BORROWING.value: BorrowingScreen,
+    SessionScreen.RETURNING.value: ReturningScreen,
+    SessionScreen.ACCOUNT.value: AccountScreen,
+    SessionScreen.FINISHING.value: FinishingScreen,
+    SessionScreen.RECEIPT.value: ReceiptScreen,
+    SessionScreen.RATING.value: RatingScreen,
+    SessionScreen.STAFF_LOGIN.value: StaffLoginScreen,
+    SessionScreen.STAFF.value: StaffScreen,
+    "find": FindScreen,
+    "detail": DetailScreen,
+    "about": AboutScreen,
+    "audio": AudioScreen,
+}
+
+
+def build_root(app: Any) -> KioskRoot:
+    widgets.load()
+    widgets.load_kv(KV_DIR / "root.kv")
+    for name in SCREENS:
+        widgets.load_kv(KV_DIR / f"{name}.kv")
+    root = KioskRoot()
+    manager = ScreenManager(transition=NoTransition())
+    for name, cls in SCREENS.items():
+        manager.add_widget(cls(name=name))
+    root.manager = manager
+    root.add_widget(manager, index=len(root.children))
+    return root

@@ -1,0 +1,180 @@
+"""Building blocks shared by every screen: labels and buttons bound to the app's theme, the top bar, our own
+letter/digit keyboard (no IME: the kiosk has no physical keyboard and an IME would need one), the PIN pad and QR
+images. Their look lives in `common.kv`, loaded once by `load()`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.lang import Builder
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+
+from ui.qr import qr_texture
+
+_LOADED: set[str] = set()
+
+KEY_ROWS_LETTERS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
+
+
+def load_kv(path: Path) -> None:
+    """Load a `.kv` file once: loading one twice duplicates its rules (every widget would get two canvases)."""
+    key = str(path.resolve())
+    if key not in _LOADED:
+        Builder.load_file(key)
+        _LOADED.add(key)
+
+
+class KLabel(Label):
+    """A one-line label in the theme. Instances set `fg`/`fs`, never `color`/`font_size`: a class rule and an instance
+    rule both bound to the theme would fight on every theme change (Kivy calls the class rule's binding last)."""
+
+    fg = ObjectProperty(None, allownone=True)
+    fs = NumericProperty(0)
+
+
+class WrapLabel(Label):
+    """A wrapping label whose height follows its text."""
+
+    fg = ObjectProperty(None, allownone=True)
+    fs = NumericProperty(0)
+
+
+class KButton(ButtonBehavior, Label):
+    bg_color = ColorProperty((0.12, 0.31, 0.47, 1))
+    fg_color = ColorProperty((1, 1, 1, 1))
+    selected = BooleanProperty(False)
+    fs = NumericProperty(0)
+    min_factor = NumericProperty(1.0)
+    """Touch-target floor as a share of `app.button_height` (keys of a keyboard grid set 0 and size by the grid)."""
+    action = StringProperty("")
+    """A name tests can find the button by (stable across languages)."""
+
+
+class Panel(BoxLayout):
+    pad_factor = NumericProperty(1.0)
+
+
+class MessageBanner(BoxLayout):
+    """The newest outcome, big, on its severity's colour."""
+
+    message = ObjectProperty(None, allownone=True)
+    shown = BooleanProperty(True)
+
+
+class TopBar(GridLayout):
+    title = StringProperty("")
+    show_home = BooleanProperty(True)
+
+
+class LetterKeyboard(GridLayout):
+    """A-Z and 0-9 (pinyin initials, full pinyin, ISBN digits), backspace and clear. Key widgets are built once."""
+
+    __events__ = ("on_key",)
+    target = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cols = 1
+        for row in (*KEY_ROWS_LETTERS[:-1], KEY_ROWS_LETTERS[-1] + "←"):
+            line = BoxLayout(orientation="horizontal", spacing=4)
+            for ch in row:
+                key = KeyCap(raw=ch, action="key:back" if ch == "←" else f"key:{ch}")
+                key.bind(on_release=self._pressed)
+                line.add_widget(key)
+            if row.startswith("Z"):
+                clear = KeyCap(label_key="ui.keyboard.clear", action="key:clear", size_hint_x=1.8)
+                clear.bind(on_release=self._pressed)
+                line.add_widget(clear)
+            self.add_widget(line)
+
+    def _pressed(self, key: KeyCap) -> None:
+        self.dispatch("on_key", key.action.removeprefix("key:"))
+
+    def on_key(self, key: str) -> None:
+        pass
+
+
+class KeyCap(KButton):
+    raw = StringProperty("")
+    label_key = StringProperty("")
+    """Message key for keys that carry words (clear, OK); letter keys show `raw`."""
+
+
+class PinPad(GridLayout):
+    __events__ = ("on_key",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cols = 3
+        for ch in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"):
+            label = "" if ch.isdigit() else f"ui.keyboard.{ch}"
+            key = KeyCap(raw=ch if ch.isdigit() else "", label_key=label, action=f"pin:{ch}")
+            key.bind(on_release=lambda k: self.dispatch("on_key", k.action.removeprefix("pin:")))
+            self.add_widget(key)
+
+    def on_key(self, key: str) -> None:
+        pass
+
+
+class QrImage(Image):
+    payload = StringProperty("")
+
+    def on_payload(self, _w: Any, payload: str) -> None:
+        self.texture = qr_texture(payload) if payload else None
+
+
+def _fill(layout: Any, class_name: str, rows: list[dict[str, Any]]) -> None:
+    """Show `rows` with as many row widgets, reusing the ones already there: building a widget from its kv rule costs
+    milliseconds, updating its properties microseconds (results update on every key press)."""
+    from kivy.factory import Factory
+
+    existing = list(reversed(layout.children))
+    for index, data in enumerate(rows):
+        if index < len(existing):
+            widget = existing[index]
+        else:
+            # Kivy dynamic classes (`<Row@BoxLayout>`) get their properties from the rule, after __init__'s
+            # kwargs check, so values are set afterwards.
+            widget = getattr(Factory, class_name)()
+            layout.add_widget(widget)
+        for key, value in data.items():
+            setattr(widget, key, value)
+    for widget in existing[len(rows) :]:
+        layout.remove_widget(widget)
+
+
+class RowList(BoxLayout):
+    """A vertical list whose rows are rebuilt from plain data only when the data changes (not per frame)."""
+
+    rows = ListProperty([])
+    row_class = StringProperty("")
+
+    def on_rows(self, *_: Any) -> None:
+        _fill(self, self.row_class, self.rows)
+
+
+class ItemGrid(GridLayout):
+    """A grid of tiles rebuilt from plain data when the data changes."""
+
+    items = ListProperty([])
+    item_class = StringProperty("")
+
+    def on_items(self, *_: Any) -> None:
+        _fill(self, self.item_class, self.items)
+
+
+def load() -> None:
+    load_kv(Path(__file__).with_name("common.kv"))
