@@ -50,6 +50,8 @@ class DeviceSettings:
 
     idcard: str = ""
     card_reader: str = ""
+    card_reader_kind: str = "em4100"
+    """Which protocol the card-number reader speaks: em4100 (RDM6300-class frames) or card-line (number + CR/LF)."""
     scanner: str = ""
     camera: str = ""
     door_counter: str = ""

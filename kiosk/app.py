@@ -1,0 +1,81 @@
+"""The kiosk with its touch screen: the one module of the core that reaches into `ui` (lazily), to start it."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from catalog.model import Item, Loan
+from kiosk.config import Settings
+from kiosk.runtime import KioskRuntime
+
+log = logging.getLogger(__name__)
+
+
+def run_kiosk(settings: Settings, *, headless: bool = False) -> None:
+    """Start devices and session, open the screen, and stop everything when staff exits the kiosk."""
+    from kiosk.browse import Browser
+    from ui.boot import run_kiosk as run_screen
+
+    runtime = KioskRuntime(settings)
+    runtime.start()
+    try:
+        run_screen(settings, runtime.session, Browser(runtime.db, settings.kiosk.branch),
+                   occupancy=runtime.occupancy, key_sink=runtime.feed_key, headless=headless)
+    finally:
+        runtime.stop()
+
+
+def _demo_actions(runtime: KioskRuntime) -> list[tuple[str, Any]]:
+    """What the demo's control strip can make the simulated hardware do."""
+    from devices.idcard.demo_cards import DEMO_CARDS
+    from kiosk.demo import available_barcodes, simulator
+
+    cards = itertools.cycle(DEMO_CARDS)
+
+    def place_card() -> None:
+        reader = simulator("demo-idcard")
+        reader.lift_card()
+        reader.place_card(next(cards))
+
+    def lift_card() -> None:
+        simulator("demo-idcard").lift_card()
+
+    def scan_book() -> None:
+        codes = available_barcodes(runtime, limit=50)
+        if codes:
+            simulator("demo-scanner").scan(codes[len(runtime.session.current().scans) % len(codes)])
+
+    def return_book() -> None:
+        with runtime.db.read() as s:
+            code = s.scalar(select(Item.barcode).join(Loan, Loan.item_id == Item.id)
+                            .where(Loan.returned_at.is_(None)).order_by(Loan.out_at.desc()).limit(1))
+        if code:
+            simulator("demo-scanner").scan(code)
+
+    return [("demo.place_card", place_card), ("demo.lift_card", lift_card), ("demo.scan_book", scan_book),
+            ("demo.return_book", return_book)]
+
+
+def run_interactive_demo(settings: Settings, *, headless: bool = False) -> None:
+    """The kiosk on simulated hardware, with a control strip standing in for the resident's card and books."""
+    from kiosk.browse import Browser
+    from ui.boot import configure_kivy
+
+    configure_kivy(settings, headless=headless)
+    from ui.app import KioskApp
+    from ui.demo_panel import attach_demo_panel
+
+    runtime = KioskRuntime(settings)
+    runtime.start()
+    app = KioskApp(runtime.session, Browser(runtime.db, settings.kiosk.branch), settings,
+                   occupancy=runtime.occupancy, key_sink=runtime.feed_key)
+    app.bind(on_start=lambda *_: attach_demo_panel(app, _demo_actions(runtime)))
+    log.info("demo running: use the control strip at the bottom left to place a card or scan a book")
+    try:
+        app.run()
+    finally:
+        runtime.stop()

@@ -1,0 +1,126 @@
+"""One running kiosk: settings → database → devices → session, wired in one place (cosmicpython's bootstrap).
+
+The UI is attached by `kiosk.app` (it needs Kivy); everything here runs without a window, so `simulate-day`, the
+first-loan scenario and the tests drive the very same objects the touch screen does.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from catalog.db import Database
+from devices.events import BarcodeScanned, DeviceEvent, DoorCount
+from devices.scanner.wedge import WedgeAssembler
+from devices.transport import url_scheme
+from kiosk.bootstrap import network_secret, open_database
+from kiosk.browse_view import OccupancyView
+from kiosk.config import Settings
+from kiosk.device_manager import DeviceManager
+from kiosk.lending.policy import network_policy
+from kiosk.lending.service import Circulation
+from kiosk.session.runner import SessionRunner
+from kiosk.session.visit import VisitMachine
+from kiosk.traffic.ingest import ingest
+from kiosk.traffic.occupancy import occupancy_now
+from kiosk.traffic.settings import traffic_settings
+
+log = logging.getLogger(__name__)
+
+PRINT_WAIT_S = 4.0
+PRINT_PROBLEMS = {
+    "paper_out": "receipt.paper_out",
+    "unavailable": "receipt.offline",
+    "not_configured": "receipt.no_printer",
+}
+
+
+class PrinterAdapter:
+    """The session's view of the ESC/POS driver: wait briefly for the outcome, never longer than PRINT_WAIT_S."""
+
+    def __init__(self, printer: Any) -> None:
+        self.printer = printer
+
+    def print_receipt(self, lines: list[str], qr: str | None) -> str | None:
+        future = self.printer.print_lines(lines, qr)
+        try:
+            outcome = future.result(timeout=PRINT_WAIT_S)
+        except FutureTimeout:
+            return "receipt.offline"
+        if outcome.printed:
+            return None
+        return PRINT_PROBLEMS.get(str(outcome.status), "receipt.printer_failed")
+
+
+class KioskRuntime:
+    def __init__(self, settings: Settings, *, db: Database | None = None) -> None:
+        self.settings = settings
+        self.db = db or open_database(settings)
+        self.secret = network_secret(settings)
+        self.circulation = Circulation(self.db, branch_code=settings.kiosk.branch, kiosk_id=settings.kiosk.id,
+                                       network_policy=network_policy(settings.extra))
+        self.devices = DeviceManager(settings, self.secret, self._route)
+        self.machine = VisitMachine(self.circulation, idle_timeout_s=settings.kiosk.idle_timeout_s,
+                                    idle_warning_s=settings.kiosk.idle_warning_s)
+        self.session = SessionRunner(self.machine)
+        self.wedge = WedgeAssembler() if url_scheme(settings.devices.scanner or "x") == "hid" else None
+        self.traffic_settings = traffic_settings(settings)
+        self._traffic_queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffic")
+        self._started = False
+
+    def _route(self, event: DeviceEvent) -> None:
+        if isinstance(event, DoorCount):
+            self.record_door_count(event)
+            return
+        self.session.post(event)
+
+    def record_door_count(self, event: DoorCount) -> None:
+        """Store door-counter totals off the driver's thread (a slow disk must not stall the counter's port).
+
+        Counters report cumulative totals, so a sample lost to a database hiccup loses no visits: the next sample
+        carries them. That is why a failed ingest is logged and not retried.
+        """
+        self._traffic_queue.submit(self._ingest, event)
+
+    def _ingest(self, event: DoorCount) -> None:
+        try:
+            ingest(self.db, self.settings.kiosk.branch, [event], self.traffic_settings)
+        except Exception:
+            log.exception("door count from %s not stored", event.device)
+
+    def occupancy(self) -> OccupancyView | None:
+        """People in the room now, for the attract screen; None until the counter has reported anything."""
+        try:
+            return occupancy_now(self.db, self.settings.kiosk.branch, self.traffic_settings)
+        except Exception:
+            log.exception("occupancy not available")
+            return None
+
+    def feed_key(self, key: str, at: float | None = None) -> None:
+        """Raw key events from the touch screen's window, for a keyboard-wedge scanner (`devices.scanner = "hid:"`)."""
+        if self.wedge is None:
+            return
+        code = self.wedge.feed(key, time.monotonic() if at is None else at)
+        if code:
+            self.session.post(BarcodeScanned("wedge", code, "keyboard"))
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self.circulation.branch()  # fail early, with a clear message, when the branch is not set up
+        self.devices.start()
+        printer = self.devices.drivers.get("printer")
+        if printer is not None and hasattr(printer, "print_lines"):
+            self.machine.printer = PrinterAdapter(printer)
+        self.session.start()
+        self._started = True
+
+    def stop(self) -> None:
+        self.session.stop()
+        self.devices.stop()
+        self._traffic_queue.shutdown(wait=True)
+        self.db.dispose()
+        self._started = False
