@@ -24,6 +24,7 @@ from kiosk.lending.policy import network_policy
 from kiosk.lending.service import Circulation
 from kiosk.session.runner import SessionRunner
 from kiosk.session.visit import VisitMachine
+from kiosk.staff_accounts import StaffDirectory
 from kiosk.traffic.ingest import ingest
 from kiosk.traffic.occupancy import occupancy_now
 from kiosk.traffic.settings import traffic_settings
@@ -63,8 +64,9 @@ class KioskRuntime:
         self.circulation = Circulation(self.db, branch_code=settings.kiosk.branch, kiosk_id=settings.kiosk.id,
                                        network_policy=network_policy(settings.extra))
         self.devices = DeviceManager(settings, self.secret, self._route)
+        self.staff = StaffDirectory(self.db, kiosk_id=settings.kiosk.id)
         self.machine = VisitMachine(self.circulation, idle_timeout_s=settings.kiosk.idle_timeout_s,
-                                    idle_warning_s=settings.kiosk.idle_warning_s)
+                                    idle_warning_s=settings.kiosk.idle_warning_s, staff=self.staff)
         self.session = SessionRunner(self.machine)
         self.wedge = WedgeAssembler() if url_scheme(settings.devices.scanner or "x") == "hid" else None
         self.traffic_settings = traffic_settings(settings)
