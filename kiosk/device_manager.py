@@ -35,6 +35,10 @@ class DeviceManager:
         d = self._settings.devices
         if device.kind == "idcard":
             return {"poll_interval": d.idcard_poll_interval_s}
+        if device.kind == "scanner":
+            return {"terminator": d.scanner_terminator}
+        if device.kind == "printer":
+            return {"encoding": d.printer_encoding}
         return {}
 
     def _on_event(self, event: DeviceEvent) -> None:
