@@ -71,6 +71,11 @@ def _iso_day(value: datetime, tz: Any) -> str:
     return value.astimezone(tz).date().isoformat()
 
 
+def _local_day(value: datetime, tz: Any) -> date:
+    """Due dates travel as dates: each language formats them its own way ("2026年12月23日", "23 Dec 2026")."""
+    return value.astimezone(tz).date()
+
+
 class VisitMachine:
     def __init__(self, circulation: Circulation, *, idle_timeout_s: float, idle_warning_s: float,
                  printer: ReceiptPrinterPort | None = None, staff: StaffPort | None = None,
@@ -223,7 +228,7 @@ class VisitMachine:
             return self._add_scan(ScanLine(code, title, message, False), message)
         self._visit.scanned_ok.add(code)
         self._visit.receipt.append(ReceiptLine(result.title, code, result.due_at, "borrowed"))
-        due = _iso_day(result.due_at, self.tz)
+        due = _local_day(result.due_at, self.tz)
         message = Message("loan.lent", {"title": result.title, "due": due, "count": result.loans_after,
                                         "max": result.max_loans}, Severity.SUCCESS)
         self._refresh_patron()
@@ -252,6 +257,8 @@ class VisitMachine:
     def choose(self, screen: Screen) -> SessionView:
         self._activity()
         if screen == Screen.RETURNING:
+            if self.view.screen not in (Screen.ATTRACT, *VISIT_SCREENS):
+                return self.view  # not from the middle of finishing, the receipt or the rating
             return self._set(screen=Screen.RETURNING, last=Message("return.prompt", {}, Severity.INFO))
         if screen in (Screen.BORROWING, Screen.ACCOUNT, Screen.MENU):
             if self._visit.patron_id is None:
@@ -275,7 +282,7 @@ class VisitMachine:
             return self._set(last=self.refusal_message(refusal))
         self._visit.receipt.append(ReceiptLine(result.title, result.barcode, result.due_at, "renewed"))
         self._refresh_patron()
-        return self._set(last=Message("renew.ok", {"title": result.title, "due": _iso_day(result.due_at, self.tz)},
+        return self._set(last=Message("renew.ok", {"title": result.title, "due": _local_day(result.due_at, self.tz)},
                                       Severity.SUCCESS))
 
     def renew_all(self) -> SessionView:
