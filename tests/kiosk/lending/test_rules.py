@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import date, timedelta
 
@@ -10,10 +11,10 @@ from sqlalchemy import func, select
 
 from catalog.db import Database
 from catalog.model import AuditEntry, Item, ItemStatus, Loan, PatronStatus
+from kiosk.errors import ConfigError
 from kiosk.lending import errors
 from kiosk.lending.policy import LendingPolicy, apply_overrides
 from kiosk.lending.service import Circulation
-from kiosk.errors import ConfigError
 from tests.kiosk.lending.conftest import Room, build_room, set_patron_status
 
 
@@ -238,10 +239,8 @@ def test_limit_holds_under_concurrency(database: Database) -> None:
 
     def lend(circ: Circulation, n: int) -> None:
         barrier.wait()
-        try:
+        with contextlib.suppress(errors.Refusal):
             circ.checkout(room.patron_id, f"TS{n:07d}")
-        except errors.Refusal:
-            pass
 
     threads = [threading.Thread(target=lend, args=(c, n)) for n, c in enumerate(kiosks)]
     for t in threads:
