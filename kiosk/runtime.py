@@ -10,9 +10,13 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, select
+
 from catalog.db import Database
+from catalog.model import AuditEntry
 from devices.events import BarcodeScanned, DeviceEvent, DoorCount
 from devices.scanner.wedge import WedgeAssembler
 from devices.transport import url_scheme
@@ -68,6 +72,8 @@ class KioskRuntime:
         self.machine = VisitMachine(self.circulation, idle_timeout_s=settings.kiosk.idle_timeout_s,
                                     idle_warning_s=settings.kiosk.idle_warning_s, staff=self.staff)
         self.session = SessionRunner(self.machine)
+        self.session.reporter = self.staff_report
+        self.session.help_handler = self.help_requested
         self.wedge = WedgeAssembler() if url_scheme(settings.devices.scanner or "x") == "hid" else None
         self.traffic_settings = traffic_settings(settings)
         self._traffic_queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffic")
@@ -100,6 +106,30 @@ class KioskRuntime:
         except Exception:
             log.exception("occupancy not available")
             return None
+
+    def staff_report(self) -> dict[str, Any]:
+        """What the librarian on the staff screen wants first: today's numbers and whether every device answers."""
+        tz = self.circulation.branch().tz
+        start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+        with self.db.read() as s:
+            def count(action: str) -> int:
+                return int(s.scalar(select(func.count()).select_from(AuditEntry).where(
+                    AuditEntry.action == action, AuditEntry.outcome.in_(("ok", "in_transit")),
+                    AuditEntry.at >= start, AuditEntry.kiosk_id == self.settings.kiosk.id)) or 0)
+
+            report: dict[str, Any] = {"今日借出 Loans today": count("checkout"),
+                                      "今日归还 Returns today": count("checkin"),
+                                      "今日续借 Renewals today": count("renew")}
+        occupancy = self.occupancy()
+        if occupancy is not None and occupancy.people is not None:
+            report["当前在馆 In the room"] = occupancy.people
+        for name, health in sorted(self.devices.health().items()):
+            report[f"设备 {name}"] = f"{health.state}" + (f" ({health.reason})" if health.reason else "")
+        return report
+
+    def help_requested(self) -> None:
+        """Until alerts are configured the request is logged; the alert dispatcher replaces this when present."""
+        log.warning("HELP requested at kiosk %s (branch %s)", self.settings.kiosk.id, self.settings.kiosk.branch)
 
     def feed_key(self, key: str, at: float | None = None) -> None:
         """Raw key events from the touch screen's window, for a keyboard-wedge scanner (`devices.scanner = "hid:"`)."""

@@ -34,7 +34,10 @@ class SessionRunner:
         self._lock = threading.Lock()
         self._view = machine.view
         self._thread: threading.Thread | None = None
-        self._idle = threading.Event()
+        self.reporter: Callable[[], dict[str, Any]] | None = None
+        """Today's counts and device health for the staff screen; set by the runtime."""
+        self.help_handler: Callable[[], None] | None = None
+        """Raises the alert for the librarian on duty; set by the runtime."""
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -143,3 +146,16 @@ class SessionRunner:
 
     def staff_exit(self) -> None:
         self._do(self.machine.staff_exit)
+
+    def staff_report(self) -> dict[str, Any]:
+        """Called off the UI thread by the staff screen; only while a staff member is signed in."""
+        if self.current().screen is not Screen.STAFF or self.reporter is None:
+            return {}
+        return self.reporter()
+
+    def call_help(self) -> None:
+        """The help button: never blocks the screen, never fails it."""
+        log.info("help requested at the kiosk")
+        handler = self.help_handler
+        if handler is not None:
+            self._do(handler)

@@ -1,0 +1,43 @@
+"""The staff screen's report comes from the runtime: today's numbers and device health, staff only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from catalog.model import Branch, Item, Patron, Title
+from kiosk.config import DatabaseSettings, DeviceSettings, load_settings
+from kiosk.runtime import KioskRuntime
+from kiosk.secret import load_or_create_secret
+
+
+def test_staff_report_counts_todays_loans_and_names_devices(kiosk_env: Path, database_url: str) -> None:
+    settings = replace(load_settings(), database=DatabaseSettings(url=database_url),
+                       devices=DeviceSettings(scanner="sim:scanner?name=report-scan"))
+    load_or_create_secret(settings.secret_file, may_create=True)
+    runtime = KioskRuntime(settings)
+    with runtime.db.unit_of_work() as s:
+        branch = Branch(code=settings.kiosk.branch, name="测试书房")
+        title = Title(title="围城")
+        s.add_all([branch, title])
+        s.flush()
+        s.add(Item(barcode="R0001", title_id=title.id, home_branch_id=branch.id, current_branch_id=branch.id))
+        patron = Patron(card_kind="id_card", card_key="9" * 64, masked_card="x", display_name="钱*")
+        s.add(patron)
+        s.flush()
+        patron_id = patron.id
+    runtime.start()
+    try:
+        runtime.circulation.checkout(patron_id, "R0001")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "设备 scanner" not in runtime.staff_report():
+            time.sleep(0.05)
+        report = runtime.staff_report()
+        assert report["今日借出 Loans today"] == 1
+        assert report["今日归还 Returns today"] == 0
+        assert report["设备 scanner"].startswith("connected")
+        # Through the session, the report is only for a signed-in librarian.
+        assert runtime.session.staff_report() == {}
+    finally:
+        runtime.stop()
