@@ -56,8 +56,14 @@ def _demo_actions(runtime: KioskRuntime) -> list[tuple[str, Any]]:
         if code:
             simulator("demo-scanner").scan(code)
 
+    def walk_in() -> None:
+        simulator("demo-door").walk_in(1)
+
+    def walk_out() -> None:
+        simulator("demo-door").walk_out(1)
+
     return [("demo.place_card", place_card), ("demo.lift_card", lift_card), ("demo.scan_book", scan_book),
-            ("demo.return_book", return_book)]
+            ("demo.return_book", return_book), ("demo.walk_in", walk_in), ("demo.walk_out", walk_out)]
 
 
 def run_interactive_demo(settings: Settings, *, headless: bool = False) -> None:

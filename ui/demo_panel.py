@@ -56,8 +56,21 @@ class DemoPanel(BoxLayout):
 
 
 def attach_demo_panel(app: Any, actions: list[tuple[str, Callable[[], Any]]]) -> DemoPanel:
+    """Give the strip its own band under the kiosk screen, so it never covers a button of the real UI."""
     panel = DemoPanel(actions, lang=lambda: str(app.lang))
-    panel.pos = (dp(8), dp(8))
+    band = panel.height + dp(8)
+    panel.pos = (dp(4), dp(4))
+    root = app.root
+
+    def fit(*_: Any) -> None:
+        root.size_hint = (1, None)
+        root.pos_hint = {"x": 0, "top": 1}
+        root.height = Window.height - band
+        if getattr(root, "manager", None) is not None:
+            root.manager.pos_hint = {"x": 0, "y": 0}  # a FloatLayout places children absolutely without one
+
+    Window.bind(size=fit)
+    fit()
     Window.add_widget(panel)
     app.bind(lang=panel.refresh)
     return panel
