@@ -15,12 +15,12 @@ from kiosk.runtime import KioskRuntime
 log = logging.getLogger(__name__)
 
 
-def run_kiosk(settings: Settings, *, headless: bool = False) -> None:
+def run_kiosk(settings: Settings, *, headless: bool = False, alerts: Any = None) -> None:
     """Start devices and session, open the screen, and stop everything when staff exits the kiosk."""
     from kiosk.browse import Browser
     from ui.boot import run_kiosk as run_screen
 
-    runtime = KioskRuntime(settings)
+    runtime = KioskRuntime(settings, alerts=alerts)
     runtime.start()
     try:
         run_screen(settings, runtime.session, Browser(runtime.db, settings.kiosk.branch),

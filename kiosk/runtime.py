@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from catalog.db import Database
 from catalog.model import AuditEntry
-from devices.events import BarcodeScanned, DeviceEvent, DoorCount
+from devices.events import BarcodeScanned, DeviceEvent, DeviceHealth, DoorCount, HealthState
 from devices.scanner.wedge import WedgeAssembler
 from devices.transport import url_scheme
 from kiosk.bootstrap import network_secret, open_database
@@ -26,6 +26,7 @@ from kiosk.config import Settings
 from kiosk.device_manager import DeviceManager
 from kiosk.lending.policy import network_policy
 from kiosk.lending.service import Circulation
+from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.session.runner import SessionRunner
 from kiosk.session.visit import VisitMachine
 from kiosk.staff_accounts import StaffDirectory
@@ -61,8 +62,10 @@ class PrinterAdapter:
 
 
 class KioskRuntime:
-    def __init__(self, settings: Settings, *, db: Database | None = None) -> None:
+    def __init__(self, settings: Settings, *, db: Database | None = None, alerts: AlertSink | None = None) -> None:
         self.settings = settings
+        self.alerts = alerts
+        """Where night-time problems go (webhook/MQTT through kiosk.ops); None: logged only."""
         self.db = db or open_database(settings)
         self.secret = network_secret(settings)
         self.circulation = Circulation(self.db, branch_code=settings.kiosk.branch, kiosk_id=settings.kiosk.id,
@@ -80,6 +83,8 @@ class KioskRuntime:
         self._started = False
 
     def _route(self, event: DeviceEvent) -> None:
+        if isinstance(event, DeviceHealth):
+            self._report_health(event)
         if isinstance(event, DoorCount):
             self.record_door_count(event)
             return
@@ -128,8 +133,18 @@ class KioskRuntime:
         return report
 
     def help_requested(self) -> None:
-        """Until alerts are configured the request is logged; the alert dispatcher replaces this when present."""
         log.warning("HELP requested at kiosk %s (branch %s)", self.settings.kiosk.id, self.settings.kiosk.branch)
+        if self.alerts is not None:
+            self.alerts.raise_alert(AlertKind.HELP_BUTTON, self.settings.kiosk.id)
+
+    def _report_health(self, event: DeviceHealth) -> None:
+        """A device that failed (not one reconnecting for a moment) is a condition for the librarian on duty."""
+        if self.alerts is None:
+            return
+        if event.state is HealthState.FAILED:
+            self.alerts.raise_alert(AlertKind.DEVICE_FAILURE, event.device, reason=event.reason[:120])
+        elif event.state is HealthState.CONNECTED:
+            self.alerts.resolve(AlertKind.DEVICE_FAILURE, event.device)
 
     def feed_key(self, key: str, at: float | None = None) -> None:
         """Raw key events from the touch screen's window, for a keyboard-wedge scanner (`devices.scanner = "hid:"`)."""

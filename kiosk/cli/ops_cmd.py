@@ -110,7 +110,7 @@ def serve(
         raise fail(f"a kiosk is already running on {settings.data_dir}") from None
     try:
         beat_from_kivy_clock(ops)
-        run_kiosk(settings, headless=headless)
+        run_kiosk(settings, headless=headless, alerts=ops.alerts)
     finally:
         ops.stop()
 

@@ -41,3 +41,36 @@ def test_staff_report_counts_todays_loans_and_names_devices(kiosk_env: Path, dat
         assert runtime.session.staff_report() == {}
     finally:
         runtime.stop()
+
+
+class RecordingAlerts:
+    """Stands in for the webhook/MQTT dispatcher (tested on its own in tests/kiosk/ops): records what was raised."""
+
+    def __init__(self) -> None:
+        self.raised: list[tuple[str, str]] = []
+        self.resolved: list[tuple[str, str]] = []
+
+    def raise_alert(self, kind: object, subject: str = "kiosk", /, **params: object) -> bool:
+        self.raised.append((str(kind), subject))
+        return True
+
+    def resolve(self, kind: object, subject: str = "kiosk", /) -> bool:
+        self.resolved.append((str(kind), subject))
+        return True
+
+
+def test_help_button_and_a_failed_device_reach_the_librarian(kiosk_env: Path, database_url: str) -> None:
+    from devices.events import DeviceHealth, HealthState
+
+    settings = replace(load_settings(), database=DatabaseSettings(url=database_url), devices=DeviceSettings())
+    load_or_create_secret(settings.secret_file, may_create=True)
+    alerts = RecordingAlerts()
+    runtime = KioskRuntime(settings, alerts=alerts)
+    try:
+        runtime.help_requested()
+        runtime._route(DeviceHealth("idcard", HealthState.FAILED, "port vanished"))
+        runtime._route(DeviceHealth("idcard", HealthState.CONNECTED))
+        assert alerts.raised == [("help_button", settings.kiosk.id), ("device_failure", "idcard")]
+        assert alerts.resolved == [("device_failure", "idcard")]
+    finally:
+        runtime.stop()
