@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import catalog.search  # noqa: F401  (its session hooks index every title written through the ORM)
 from catalog import schema
 from catalog.db import Database
 from kiosk.config import Settings
