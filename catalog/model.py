@@ -194,6 +194,9 @@ class Loan(Base):
     return_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     return_kiosk_id: Mapped[str | None] = mapped_column(String(64))
     renewals: Mapped[int] = mapped_column(Integer, default=0)
+    fine_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Set on return when the branch charges for late returns (most Chinese public libraries do not)."""
+    fine_settled_at: Mapped[datetime | None] = mapped_column()
 
     item: Mapped[Item] = relationship()
 

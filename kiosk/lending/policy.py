@@ -24,6 +24,11 @@ class LendingPolicy:
     block_when_overdue_days: int = 30
     """A patron with any loan overdue longer than this may not borrow until it is returned."""
     fine_per_day_cents: int = 0
+    """Charged per full local day late, on return; 0 (the default) means no fines at all."""
+    fine_cap_cents: int = 0
+    """Most a single late return can cost; 0 means no cap."""
+    block_when_fines_cents: int = 0
+    """Unsettled fines at or above this stop new loans; 0 means fines never block."""
     floating_collection: bool = False
     """Items returned at another branch stay there instead of going back in transit."""
     self_registration: bool = True

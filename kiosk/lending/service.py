@@ -106,6 +106,8 @@ class CheckinResult:
     in_transit: bool
     home_branch: str
     shelf_location: str
+    days_late: int = 0
+    fine_cents: int = 0
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,11 @@ class Circulation:
         limit_days = timedelta(days=policy.block_when_overdue_days)
         if any(now - loan.due_at > limit_days for loan in loans):
             blocks.append(PatronBlocked(reason="overdue", days=policy.block_when_overdue_days))
+        if policy.block_when_fines_cents:
+            owed = int(s.scalar(select(func.coalesce(func.sum(Loan.fine_cents), 0)).where(
+                Loan.patron_id == patron.id, Loan.fine_cents > 0, Loan.fine_settled_at.is_(None))) or 0)
+            if owed >= policy.block_when_fines_cents:
+                blocks.append(PatronBlocked(reason="fines", amount=f"{owed / 100:.2f}"))
         record = PatronRecord(patron.id, patron.card_kind, patron.masked_card, patron.display_name, patron.status,
                               patron.card_valid_until, patron.max_loans)
         return PatronStanding(record, loans, patron.max_loans or policy.max_loans, tuple(blocks), overdue)
@@ -324,9 +331,36 @@ class Circulation:
             )
             home = s.scalar(select(Branch.name).where(Branch.id == item.home_branch_id)) or ""
             was_overdue = loan.due_at < now
+            days_late, fine = self.fine_for(loan.due_at, now)
+            if fine:
+                s.execute(update(Loan).where(Loan.id == loan.id).values(fine_cents=fine)
+                          .execution_options(synchronize_session=False))
             self._audit(s, "checkin", "in_transit" if in_transit else "ok", patron_id=loan.patron_id,
-                        item_id=item.id, loan_id=loan.id, detail={"overdue": was_overdue})
-            return CheckinResult(barcode, title, loan.patron_id, was_overdue, in_transit, home, item.shelf_location)
+                        item_id=item.id, loan_id=loan.id,
+                        detail={"overdue": was_overdue, "days_late": days_late, "fine_cents": fine})
+            return CheckinResult(barcode, title, loan.patron_id, was_overdue, in_transit, home, item.shelf_location,
+                                 days_late, fine)
+
+    def fine_for(self, due_at: datetime, returned_at: datetime) -> tuple[int, int]:
+        """(days late, fine in cents): whole local days after the due date, at the branch's rate, capped."""
+        branch = self.branch()
+        days = (returned_at.astimezone(branch.tz).date() - due_at.astimezone(branch.tz).date()).days
+        days = max(0, days)
+        fine = days * branch.policy.fine_per_day_cents
+        if branch.policy.fine_cap_cents:
+            fine = min(fine, branch.policy.fine_cap_cents)
+        return days, fine
+
+    def settle_fines(self, patron_id: int) -> int:
+        """Mark a patron's fines paid (at the desk); returns the amount settled, in cents."""
+        with self.db.unit_of_work() as s:
+            owed = int(s.scalar(select(func.coalesce(func.sum(Loan.fine_cents), 0)).where(
+                Loan.patron_id == patron_id, Loan.fine_cents > 0, Loan.fine_settled_at.is_(None))) or 0)
+            s.execute(update(Loan).where(Loan.patron_id == patron_id, Loan.fine_cents > 0,
+                                         Loan.fine_settled_at.is_(None))
+                      .values(fine_settled_at=self.clock()).execution_options(synchronize_session=False))
+            self._audit(s, "settle_fines", "ok", patron_id=patron_id, detail={"cents": owed})
+            return owed
 
     def renew(self, patron_id: int, loan_id: int) -> RenewResult:
         try:

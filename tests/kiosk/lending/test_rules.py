@@ -248,3 +248,26 @@ def test_limit_holds_under_concurrency(database: Database) -> None:
     for t in threads:
         t.join(30)
     assert len(room.circ.standing(room.patron_id).loans) == 3
+
+
+def test_no_fines_by_default(room: Room) -> None:
+    room.circ.checkout(room.patron_id, "TS0000000")
+    room.clock.advance(days=45)
+    result = room.circ.checkin("TS0000000")
+    assert result.was_overdue and (result.days_late, result.fine_cents) == (15, 0)
+
+
+def test_optional_fines_are_charged_capped_and_can_block(database: Database) -> None:
+    policy = LendingPolicy(fine_per_day_cents=10, fine_cap_cents=500, block_when_fines_cents=100)
+    room = build_room(database, policy)
+    room.circ.checkout(room.patron_id, "TS0000000")
+    room.circ.checkout(room.patron_id, "TS0000001")
+    room.clock.advance(days=33)  # due 2026-12-23 (local); returned 2026-12-26: three whole days late
+    assert room.circ.checkin("TS0000000").fine_cents == 30
+    room.clock.advance(days=100)
+    assert room.circ.checkin("TS0000001").fine_cents == 500
+    with pytest.raises(errors.PatronBlocked) as raised:
+        room.circ.checkout(room.patron_id, "TS0000002")
+    assert raised.value.params == {"reason": "fines", "amount": "5.30"}
+    assert room.circ.settle_fines(room.patron_id) == 530
+    room.circ.checkout(room.patron_id, "TS0000002")
