@@ -35,5 +35,35 @@ def crash(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@chaos_app.command("race")
+def race(
+    database_url: Annotated[str, typer.Option("--database-url", help="An EMPTY database to fight over.")],
+    kiosks: Annotated[int, typer.Option("--kiosks", min=2)] = 4,
+    seconds: Annotated[float, typer.Option("--seconds", min=0.5)] = 10.0,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Several kiosk processes lend the same copies to the same patrons at once; check no double loan, no overrun."""
+    from catalog import schema
+    from catalog.db import Database
+    from kiosk.reliability.crash import run_race
+
+    db = Database.from_url(database_url)
+    try:
+        schema.upgrade(db.engine)
+    finally:
+        db.dispose()
+    report = run_race(database_url, kiosks=kiosks, seconds=seconds, seed=seed)
+    if as_json:
+        typer.echo(json.dumps({"ok": report.ok, **{k: v for k, v in report.__dict__.items() if k != "problems"},
+                               "problems": report.problems}))
+    else:
+        typer.echo(f"{report.kiosks} kiosks for {report.seconds:.0f} s: {report.loans} loans, {report.returns} returns")
+        for problem in report.problems:
+            typer.secho(problem, fg="red")
+        typer.echo("no copy lent twice, no patron over the limit, every action audited" if report.ok else "BROKEN")
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(chaos_app, name="chaos")

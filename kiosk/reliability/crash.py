@@ -40,8 +40,9 @@ class CrashReport:
         return not self.problems
 
 
-def prepare(path: Path, *, items: int = 60, patrons: int = 12) -> str:
-    url = f"sqlite:///{path}"
+def prepare(path: Path | str, *, items: int = 60, patrons: int = 12) -> str:
+    """A small branch to fight over: a SQLite file path, or the URL of an empty migrated-or-not database."""
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
     db = Database.from_url(url)
     try:
         schema.upgrade(db.engine)
@@ -62,15 +63,17 @@ def prepare(path: Path, *, items: int = 60, patrons: int = 12) -> str:
     return url
 
 
-def check_database(url: str) -> list[str]:
+def check_database(url: str, max_loans: int = 8) -> list[str]:
     db = Database.from_url(url)
     try:
-        with db.engine.connect() as conn:
-            integrity = conn.execute(text("PRAGMA integrity_check")).scalar()
-            foreign = conn.execute(text("PRAGMA foreign_key_check")).all()
-        problems = [] if integrity == "ok" else [f"integrity_check: {integrity}"]
-        problems += [f"foreign key violation: {row}" for row in foreign]
-        return problems + check_invariants(db, LendingPolicy(max_loans=8))
+        problems: list[str] = []
+        if db.is_sqlite:  # PostgreSQL enforces both itself, transactionally
+            with db.engine.connect() as conn:
+                integrity = conn.execute(text("PRAGMA integrity_check")).scalar()
+                foreign = conn.execute(text("PRAGMA foreign_key_check")).all()
+            problems += [] if integrity == "ok" else [f"integrity_check: {integrity}"]
+            problems += [f"foreign key violation: {row}" for row in foreign]
+        return problems + check_invariants(db, LendingPolicy(max_loans=max_loans))
     finally:
         db.dispose()
 
@@ -105,6 +108,55 @@ def run_crashes(workdir: Path, *, runs: int, seed: int) -> CrashReport:
     try:
         with db.read() as s:
             report.loans_seen = int(s.scalar(select(func.count()).select_from(Loan)) or 0)
+    finally:
+        db.dispose()
+    return report
+
+
+@dataclass
+class RaceReport:
+    kiosks: int = 0
+    seconds: float = 0.0
+    loans: int = 0
+    returns: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def run_race(url: str, *, kiosks: int, seconds: float, seed: int, max_loans: int = 3) -> RaceReport:
+    """Several kiosk processes lend, return and renew the same 60 copies to the same 12 patrons at once; then no
+    copy may have two open loans and no patron may hold more than `max_loans`."""
+    prepare(url)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    children = [subprocess.Popen([sys.executable, "-m", "kiosk.reliability.crash_worker", url,
+                                  str(seed * 100 + n), str(max_loans)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for n in range(kiosks)]
+    report = RaceReport(kiosks=kiosks, seconds=seconds)
+    try:
+        for child in children:
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != b"ready":
+                report.problems.append("a kiosk process did not start: "
+                                       + (child.stderr.read().decode()[-400:] if child.stderr else ""))
+        time.sleep(seconds)
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGKILL)
+        for child in children:
+            child.wait(10)
+            for stream in (child.stdout, child.stderr):
+                if stream is not None:
+                    stream.close()
+    report.problems += check_database(url, max_loans=max_loans)
+    db = Database.from_url(url)
+    try:
+        with db.read() as s:
+            report.loans = int(s.scalar(select(func.count()).select_from(Loan)) or 0)
+            report.returns = int(s.scalar(select(func.count()).select_from(Loan)
+                                          .where(Loan.returned_at.is_not(None))) or 0)
     finally:
         db.dispose()
     return report

@@ -1,7 +1,8 @@
 """The victim of the crash harness: lends, returns and renews as fast as it can until it is killed.
 
-Run as `python -m kiosk.reliability.crash_worker URL SEED`. It uses the real lending service (the same transactions
-as the kiosk), prints `ready` once it has started working, and never stops by itself.
+Run as `python -m kiosk.reliability.crash_worker URL SEED [MAX_LOANS]`. It uses the real lending service (the same
+transactions as the kiosk), prints `ready` once it has started working, and never stops by itself. The race harness
+runs several at once against one database, as several kiosks of a network would.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from kiosk.lending.policy import LendingPolicy
 from kiosk.lending.service import Circulation
 
 
-def main(url: str, seed: int) -> None:
+def main(url: str, seed: int, max_loans: int = 8) -> None:
     rng = random.Random(seed)
     db = Database.from_url(url)
-    circ = Circulation(db, branch_code="CRASH", kiosk_id=f"crash-{seed}", network_policy=LendingPolicy(max_loans=8))
+    circ = Circulation(db, branch_code="CRASH", kiosk_id=f"crash-{seed}",
+                       network_policy=LendingPolicy(max_loans=max_loans))
     with db.read() as s:
         barcodes = list(s.scalars(select(Item.barcode)))
         patrons = list(s.scalars(select(Patron.id)))
@@ -46,4 +48,4 @@ def main(url: str, seed: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), *(int(a) for a in sys.argv[3:4]))

@@ -25,3 +25,11 @@ def test_the_check_notices_a_broken_database(tmp_path: Path) -> None:
         conn.execute(text("UPDATE items SET status = 'on_loan' WHERE id = 1"))
     db.dispose()
     assert any("on loan without an open loan" in p for p in check_database(url))
+
+
+def test_kiosk_processes_racing_on_one_database_never_double_lend(database_url: str) -> None:
+    from kiosk.reliability.crash import run_race
+
+    report = run_race(database_url, kiosks=4, seconds=3, seed=9, max_loans=3)
+    assert report.problems == []
+    assert report.loans > 20 and report.returns > 0
