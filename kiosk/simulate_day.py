@@ -53,6 +53,8 @@ class DaySummary:
     faults_injected: Counter[str] = field(default_factory=Counter)
     device_events_missed: int = 0
     simulated_days: float = 0.0
+    resources: dict[str, int] = field(default_factory=dict)
+    """Growth from a warmed-up baseline to the end: rss_kb, threads, fds."""
     violations: list[str] = field(default_factory=list)
 
     @property
@@ -64,7 +66,28 @@ class DaySummary:
                 "renewals": self.renewals, "refusals": dict(self.refusals), "timeouts": self.timeouts,
                 "device_sessions": self.device_sessions, "faults_injected": dict(self.faults_injected),
                 "device_events_missed": self.device_events_missed,
-                "simulated_days": round(self.simulated_days, 1), "violations": self.violations}
+                "simulated_days": round(self.simulated_days, 1), "resources": self.resources,
+                "violations": self.violations}
+
+
+MAX_RSS_GROWTH_KB = 10 * 1024
+
+
+def resource_usage() -> dict[str, int]:
+    """Resident memory, live threads and open file descriptors of this process (Linux /proc)."""
+    import os
+    import threading
+
+    rss_kb = 0
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    rss_kb = int(line.split()[1])
+        fds = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        fds = 0
+    return {"rss_kb": rss_kb, "threads": threading.active_count(), "fds": fds}
 
 
 def make_cards(count: int, rng: random.Random) -> list[SimulatedCard]:
@@ -251,7 +274,14 @@ def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branc
             machine.scan(code)
         note(machine.view.last, before)
 
+    baseline: dict[str, int] | None = None
+    warmup = min(100, sessions // 5)
     for n in range(sessions):
+        if n == warmup:
+            import gc
+
+            gc.collect()
+            baseline = resource_usage()
         via_devices = bool(device_every) and n % device_every == device_every - 1
         summary.device_sessions += via_devices
         clocks.advance(rng.uniform(60, 900))
@@ -303,6 +333,17 @@ def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branc
         summary.sessions += 1
         if progress is not None:
             progress(n + 1, sessions)
+    if baseline is not None:
+        import gc
+
+        gc.collect()
+        end = resource_usage()
+        summary.resources = {k: end[k] - baseline[k] for k in end}
+        if summary.resources["rss_kb"] > MAX_RSS_GROWTH_KB:
+            summary.violations.append(f"memory grew by {summary.resources['rss_kb']} kB over the run")
+        for kind in ("threads", "fds"):
+            if summary.resources[kind] > 0:
+                summary.violations.append(f"{kind} grew by {summary.resources[kind]} over the run")
     if rig is not None:
         rig.stop()
     summary.simulated_days = (clocks.now() - start).total_seconds() / 86400

@@ -49,6 +49,10 @@ def simulate_day_command(
                    f"{summary.timeouts} timeouts, {sum(summary.refusals.values())} refusals")
         typer.echo(f"device visits {summary.device_sessions}, faults injected {dict(summary.faults_injected)}, "
                    f"events missed {summary.device_events_missed}")
+        if summary.resources:
+            r = summary.resources
+            typer.echo(f"growth after warm-up: memory {r['rss_kb'] / 1024:+.1f} MB, threads {r['threads']:+d}, "
+                       f"open files {r['fds']:+d}")
         for problem in summary.violations:
             typer.secho(f"VIOLATION: {problem}", fg="red")
         typer.echo("every invariant holds" if summary.ok else "INVARIANTS BROKEN")
