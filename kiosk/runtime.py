@@ -26,6 +26,7 @@ from kiosk.config import Settings
 from kiosk.device_manager import DeviceManager
 from kiosk.lending.policy import network_policy
 from kiosk.lending.service import Circulation
+from kiosk.librarian import Librarian
 from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.session.runner import SessionRunner
 from kiosk.session.visit import VisitMachine
@@ -72,13 +73,16 @@ class KioskRuntime:
                                        network_policy=network_policy(settings.extra))
         self.devices = DeviceManager(settings, self.secret, self._route)
         self.staff = StaffDirectory(self.db, kiosk_id=settings.kiosk.id)
+        self.traffic_settings = traffic_settings(settings)
+        self.librarian = Librarian(self.db, branch_code=settings.kiosk.branch, kiosk_id=settings.kiosk.id,
+                                   traffic=self.traffic_settings)
         self.machine = VisitMachine(self.circulation, idle_timeout_s=settings.kiosk.idle_timeout_s,
-                                    idle_warning_s=settings.kiosk.idle_warning_s, staff=self.staff)
+                                    idle_warning_s=settings.kiosk.idle_warning_s, staff=self.staff,
+                                    librarian=self.librarian)
         self.session = SessionRunner(self.machine)
         self.session.reporter = self.staff_report
         self.session.help_handler = self.help_requested
         self.wedge = WedgeAssembler() if url_scheme(settings.devices.scanner or "x") == "hid" else None
-        self.traffic_settings = traffic_settings(settings)
         self._traffic_queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffic")
         self._started = False
 

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from devices.events import BarcodeScanned, CardPresented, DeviceEvent
@@ -146,6 +147,24 @@ class SessionRunner:
 
     def staff_exit(self) -> None:
         self._do(self.machine.staff_exit)
+
+    def staff_action(self, mode: str) -> None:
+        """Staff mode: what the next scans do (lost / in_repair / withdrawn / available; "" to stop)."""
+        self._do(lambda: self.machine.staff_action(mode))
+
+    def staff_dashboard(self, out_dir: Path, language: str) -> Any:
+        """Called off the UI thread by the dashboard: `kiosk.librarian.Dashboard`, or None outside staff mode."""
+        librarian = getattr(self.machine, "librarian", None)
+        if self.current().screen is not Screen.STAFF or librarian is None:
+            return None
+        return librarian.dashboard(out_dir, language)
+
+    def staff_overdue(self, offset: int, limit: int) -> Any:
+        """Called off the UI thread by the overdue list: `kiosk.librarian.OverduePage`, or None outside staff mode."""
+        librarian = getattr(self.machine, "librarian", None)
+        if self.current().screen is not Screen.STAFF or librarian is None:
+            return None
+        return librarian.overdue(offset, limit)
 
     def staff_report(self) -> dict[str, Any]:
         """Called off the UI thread by the staff screen; only while a staff member is signed in."""

@@ -118,6 +118,8 @@ class SessionView:
     offline: bool = False
     busy: bool = False
     staff_name: str = ""
+    staff_mode: str = ""
+    """In staff mode: what a scan does (lost / in_repair / withdrawn / available); "" when scans are ignored."""
     sequence: int = 0
 
 

@@ -50,6 +50,14 @@ class ReceiptPrinterPort(Protocol):
         ...
 
 
+class LibrarianPort(Protocol):
+    """Staff-mode item work (`kiosk.librarian.Librarian`): one transaction per scan, raises Refusal."""
+
+    def set_status(self, barcode: str, mode: str, *, staff: str = "") -> Any: ...
+    def title_for_isbn(self, code: str) -> Any: ...
+    def add_copy(self, title: Any, barcode: str, *, staff: str = "") -> str: ...
+
+
 class StaffPort(Protocol):
     def is_staff_card(self, card_key: str) -> bool: ...
     def login(self, pin: str, card_key: str | None) -> str:
@@ -79,12 +87,15 @@ def _local_day(value: datetime, tz: Any) -> date:
 class VisitMachine:
     def __init__(self, circulation: Circulation, *, idle_timeout_s: float, idle_warning_s: float,
                  printer: ReceiptPrinterPort | None = None, staff: StaffPort | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, librarian: LibrarianPort | None = None) -> None:
         self.circulation = circulation
         self.idle_timeout_s = idle_timeout_s
         self.idle_warning_s = idle_warning_s
         self.printer = printer
         self.staff = staff
+        self.librarian = librarian
+        self._staff_title: Any = None
+        """Adding a copy: the title whose ISBN was scanned, waiting for the new copy's barcode."""
         self.monotonic = monotonic
         self.view = SessionView()
         self._visit = _Visit()
@@ -108,6 +119,7 @@ class VisitMachine:
     def _reset(self, last: Message | None = None) -> SessionView:
         """End the visit: no personal data survives on any screen."""
         self._visit = _Visit()
+        self._staff_title = None
         self.view = SessionView(screen=Screen.ATTRACT, last=last, offline=self._offline,
                                 sequence=self.view.sequence + 1)
         return self.view
@@ -206,7 +218,49 @@ class VisitMachine:
             if screen != Screen.BORROWING:
                 self._set(screen=Screen.BORROWING)
             return self._borrow(code)
+        if screen == Screen.STAFF and self.view.staff_mode and self.librarian is not None:
+            return self._staff_scan(code)
         return self._set(last=Message("session.scan_not_now", {}, Severity.INFO))
+
+    def staff_action(self, mode: str) -> SessionView:
+        """Staff mode: choose what the next scans do ("" stops). Only while a librarian is signed in."""
+        self._activity()
+        if self.view.screen != Screen.STAFF:
+            return self.view
+        self._staff_title = None
+        if not mode:
+            return self._set(staff_mode="", scans=(), last=None)
+        return self._set(staff_mode=mode, scans=(), last=Message(f"librarian.prompt.{mode}", {}, Severity.INFO))
+
+    def _staff_add_copy(self, code: str) -> SessionView:
+        """Two scans per copy: the book's ISBN (its title must be in the catalog), then the new copy's barcode."""
+        assert self.librarian is not None
+        try:
+            if self._staff_title is None:
+                self._staff_title = self.librarian.title_for_isbn(code)
+                title = str(self._staff_title.title)
+                return self._set(last=Message("librarian.add_copy.scan_barcode", {"title": title}, Severity.INFO))
+            title = self.librarian.add_copy(self._staff_title, code, staff=self.view.staff_name)
+        except Refusal as refusal:
+            message = Message(refusal.key, dict(refusal.params), Severity.ERROR)
+            return self._add_scan(ScanLine(code, "", message, False), message)
+        self._staff_title = None
+        message = Message("librarian.add_copy.added", {"title": title, "barcode": code}, Severity.SUCCESS)
+        return self._add_scan(ScanLine(code, title, message, True), message)
+
+    def _staff_scan(self, code: str) -> SessionView:
+        assert self.librarian is not None
+        mode = self.view.staff_mode
+        if mode == "add_copy":
+            return self._staff_add_copy(code)
+        try:
+            change = self.librarian.set_status(code, mode, staff=self.view.staff_name)
+        except Refusal as refusal:
+            message = Message(refusal.key, dict(refusal.params), Severity.ERROR)
+            return self._add_scan(ScanLine(code, str(refusal.params.get("title", "")), message, False), message)
+        key = f"librarian.status_set.{change.after}" if change.changed else f"librarian.status_same.{change.after}"
+        message = Message(key, {"title": change.title}, Severity.SUCCESS if change.changed else Severity.INFO)
+        return self._add_scan(ScanLine(code, change.title, message, True), message)
 
     def _add_scan(self, line: ScanLine, last: Message) -> SessionView:
         scans = (*self.view.scans, line)[-50:]

@@ -13,6 +13,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
@@ -185,8 +186,31 @@ class StaffLoginScreen(KioskScreen):
         self.pin = ""
 
 
+STAFF_TABS = ("home", "dashboard", "overdue", "status")
+_chart_dir: Path | None = None
+
+
+def chart_dir() -> Path:
+    """Where the dashboard's chart PNGs go: one temporary folder per process, made on first use."""
+    global _chart_dir
+    if _chart_dir is None:
+        import tempfile
+
+        _chart_dir = Path(tempfile.mkdtemp(prefix="kiosk-dashboard-"))
+    return _chart_dir
+
+
 class StaffScreen(KioskScreen):
     report = ObjectProperty(None, allownone=True)
+    tab = StringProperty("home")
+    """Which librarian panel fills the body: home (report), dashboard, overdue, status (scan to set status)."""
+
+    def on_kv_post(self, *_: Any) -> None:
+        self.panels: dict[str, Any] = {
+            "home": StaffReportPanel(screen=self), "dashboard": DashboardPanel(), "overdue": OverduePanel(),
+            "status": StatusScanPanel(),
+        }
+        self._show_tab()
 
     def on_enter(self, *_: Any) -> None:
         """Device health and today's counts come from the core if it offers `staff_report()`; fetched off-thread."""
@@ -194,6 +218,37 @@ class StaffScreen(KioskScreen):
         source = getattr(app.session, "staff_report", None)
         if callable(source):
             app.worker.submit("staff", source, lambda value: setattr(self, "report", value))
+
+    def on_leave(self, *_: Any) -> None:
+        """Overdue lines carry masked names: nothing of them survives the librarian's sign-out."""
+        self.tab = "home"
+        self.panels["overdue"].page = None
+        self.panels["dashboard"].clear()
+
+    def open_tab(self, name: str) -> None:
+        if name not in STAFF_TABS:
+            return
+        app = _app()
+        if self.tab == "status" and name != "status":
+            action = getattr(app.session, "staff_action", None)
+            if callable(action):
+                action("")  # scans stop changing items once the librarian leaves the status panel
+        self.tab = name
+        if name == "dashboard":
+            self.panels["dashboard"].refresh()
+        elif name == "overdue":
+            self.panels["overdue"].load(0)
+
+    def on_tab(self, *_: Any) -> None:
+        self._show_tab()
+
+    def _show_tab(self) -> None:
+        body = self.ids.get("body")
+        panels = getattr(self, "panels", None)
+        if body is None or panels is None:
+            return
+        body.clear_widgets()
+        body.add_widget(panels[self.tab])
 
     def report_text(self, report: Any, view: SessionView, lang: str) -> str:
         app = _app()
@@ -210,6 +265,114 @@ class StaffScreen(KioskScreen):
         app = _app()
         app.session.staff_exit()
         app.stop()
+
+
+class StaffReportPanel(BoxLayout):
+    screen = ObjectProperty(None, allownone=True, rebind=True)
+    """The staff screen whose `report` this panel shows."""
+
+
+class DashboardPanel(BoxLayout):
+    """Today's and this week's visits, peak hour, popularity index and satisfaction, plus the week's chart.
+
+    The chart is drawn by `kiosk.traffic.charts` on the UI worker into a PNG; its texture is decoded once per
+    refresh on the main thread and kept, so nothing is created per frame."""
+
+    data = ObjectProperty(None, allownone=True)
+    chart_texture = ObjectProperty(None, allownone=True)
+    loading = BooleanProperty(False)
+    available = BooleanProperty(True)
+
+    def clear(self) -> None:
+        self.data, self.chart_texture, self.loading = None, None, False
+
+    def refresh(self) -> None:
+        app = _app()
+        source = getattr(app.session, "staff_dashboard", None)
+        if not callable(source):
+            self.available, self.data = False, None
+            return
+        self.available, self.loading = True, True
+        out, lang = chart_dir(), app.lang
+        app.worker.submit("dashboard", lambda: source(out, lang), self._loaded,
+                          lambda _exc: setattr(self, "loading", False))
+
+    def _loaded(self, data: Any) -> None:
+        from kivy.core.image import Image as CoreImage
+
+        self.loading = False
+        self.data = data
+        chart = getattr(data, "chart", None)
+        self.chart_texture = CoreImage(str(chart), nocache=True).texture if chart is not None else None
+
+    def number(self, value: float | None, kind: str, lang: str) -> str:
+        """A headline number, or "no data yet": a gap is never shown as 0."""
+        app = _app()
+        if value is None:
+            return app.t("ui.librarian.no_data", lang)
+        if kind == "hour":
+            return app.t("ui.librarian.peak_value", lang, hour=int(value))
+        if kind == "percent":
+            return f"{value * 100:.0f}%"
+        if kind == "score":
+            return f"{value:.1f}"
+        return f"{value:.0f}"
+
+
+class OverduePanel(BoxLayout):
+    page = ObjectProperty(None, allownone=True)
+    available = BooleanProperty(True)
+
+    def load(self, offset: int) -> None:
+        app = _app()
+        source = getattr(app.session, "staff_overdue", None)
+        if not callable(source):
+            self.available, self.page = False, None
+            return
+        self.available = True
+        limit = int(app.page_size)
+        app.worker.submit("overdue", lambda: source(max(0, offset), limit), lambda page: setattr(self, "page", page))
+
+    def turn(self, step: int) -> None:
+        page = self.page
+        if page is None:
+            return
+        new = page.offset + step * int(_app().page_size)
+        if 0 <= new < page.total:
+            self.load(new)
+
+    def header_text(self, page: Any, lang: str) -> str:
+        app = _app()
+        if not self.available:
+            return app.t("ui.librarian.unavailable", lang)
+        if page is None:
+            return app.t("ui.common.loading", lang)
+        if not page.total:
+            return app.t("ui.librarian.overdue_none", lang)
+        size = max(1, int(app.page_size))
+        pages = (page.total + size - 1) // size
+        return "  ·  ".join((app.t("ui.librarian.overdue_count", lang, total=page.total),
+                             app.t("ui.librarian.page", lang, page=page.offset // size + 1, pages=pages)))
+
+    def rows(self, page: Any, lang: str, _elder: bool) -> list[dict[str, Any]]:
+        if page is None:
+            return []
+        app = _app()
+        return [{"title": line.title,
+                 "detail": app.t("ui.librarian.overdue_detail", lang, barcode=line.barcode,
+                                 due=app.fmt_date(line.due_at, lang), days=line.days_late, patron=line.patron),
+                 "mark": "!", "mark_color": app.c_error}
+                for line in page.lines]
+
+
+class StatusScanPanel(BoxLayout):
+    def choose(self, mode: str) -> None:
+        action = getattr(_app().session, "staff_action", None)
+        if callable(action):
+            action(mode)
+
+    def scan_rows(self, view: SessionView, lang: str, _elder: bool) -> list[dict[str, Any]]:
+        return _scan_rows(view, lang) if view.staff_mode else []
 
 
 class FindScreen(KioskScreen):
@@ -467,10 +630,16 @@ SCREENS: dict[str, type[KioskScreen]] = {
 }
 
 
+LIBRARIAN_KV = ("dashboard", "librarian_overdue", "librarian_status")
+"""Rules of the librarian panels shown inside the staff screen (loaded before it: the staff screen builds them)."""
+
+
 def build_root(app: Any) -> KioskRoot:
     widgets.load()
     widgets.load_kv(KV_DIR / "root.kv")
     for name in SCREENS:
+        widgets.load_kv(KV_DIR / f"{name}.kv")
+    for name in LIBRARIAN_KV:
         widgets.load_kv(KV_DIR / f"{name}.kv")
     root = KioskRoot()
     manager = ScreenManager(transition=NoTransition())

@@ -1,0 +1,197 @@
+"""Librarian panels on the real app over the real session and database: staff card + PIN, then the overdue list,
+the traffic dashboard ("no data yet" first, then numbers and a chart) and item status by scanning, at 1280×800 and
+1080×1920. Screenshots go to $LIBRARIAN_SHOTS when it is set (for looking at them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from catalog.db import Database
+from catalog.model import Item, ItemStatus, Loan, Title
+
+pytestmark = pytest.mark.ui
+STAFF_KEY = "f" * 64
+
+
+@pytest.fixture
+def staff_runner(kiosk_ui: Any, database: Database) -> Iterator[Any]:
+    from catalog.demo import DemoResident, load_demo
+    from kiosk.lending.policy import LendingPolicy
+    from kiosk.lending.service import Circulation
+    from kiosk.librarian import Librarian
+    from kiosk.session.runner import SessionRunner
+    from kiosk.session.visit import VisitMachine
+    from kiosk.staff_accounts import StaffDirectory
+
+    resident = DemoResident(card_kind="id_card", card_key="a" * 64, masked_card="3201**********1234",
+                            display_name="张*", valid_until=None)
+    load_demo(database, titles=12, branch_code="DEMO", residents=[resident])
+    long_ago = datetime.now(UTC) - timedelta(days=60)
+    old = Circulation(database, branch_code="DEMO", kiosk_id="ui-test", network_policy=LendingPolicy(),
+                      clock=lambda: long_ago)
+    patron_id = old.find_patron(resident.card_key)
+    assert patron_id is not None
+    with database.read() as s:
+        barcodes = list(s.scalars(select(Item.barcode).where(Item.status == ItemStatus.AVAILABLE.value)
+                                  .order_by(Item.barcode).limit(3)))
+    for barcode in barcodes[:2]:
+        old.checkout(patron_id, barcode)
+    staff = StaffDirectory(database, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    staff.add("wang", "2468", display_name="王老师", card_key_value=STAFF_KEY)
+    circulation = Circulation(database, branch_code="DEMO", kiosk_id="ui-test", network_policy=LendingPolicy())
+    librarian = Librarian(database, branch_code="DEMO", kiosk_id="ui-test")
+    session = SessionRunner(VisitMachine(circulation, idle_timeout_s=600, idle_warning_s=15, staff=staff,
+                                         librarian=librarian))
+    session.start()
+    kiosk_ui.app.attach(session)
+    kiosk_ui.session_runner = session
+    kiosk_ui.lent, kiosk_ui.free = barcodes[:2], barcodes[2]
+    try:
+        yield session
+    finally:
+        kiosk_ui.app.lang, kiosk_ui.app.elder = "zh_CN", False
+        kiosk_ui.set_size(1280, 800)
+        session.stop()
+
+
+def _shot(h: Any, name: str) -> None:
+    folder = os.environ.get("LIBRARIAN_SHOTS")
+    if folder:
+        h.screenshot(Path(folder) / f"{name}.png")
+
+
+def _sign_in(h: Any, runner: Any) -> None:
+    from devices.events import CardKind, CardPresented
+
+    runner.post(CardPresented(device="card", kind=CardKind.LIBRARY_CARD, key=STAFF_KEY, masked_number="****",
+                              display_name="王*", valid_until=None))
+    assert runner.wait_idle(10)
+    assert h.wait_for(lambda: h.app.root.manager.current == "staff_login", timeout=10)
+    h.settle()
+    for digit in "2468":
+        h.tap(f"pin:{digit}")
+    h.tap("pin:ok")
+    assert runner.wait_idle(10)
+    assert h.wait_for(lambda: h.app.root.manager.current == "staff", timeout=10), h.app.view.last
+    h.settle()
+
+
+def test_overdue_and_dashboard_panels(kiosk_ui: Any, staff_runner: Any, database: Database) -> None:
+    from devices.events import DoorCount
+    from kiosk.traffic.ingest import ingest
+    from kiosk.traffic.settings import TrafficSettings
+
+    h = kiosk_ui
+    _sign_in(h, staff_runner)
+    assert "王老师" in h.find("staff_report").text
+    with database.read() as s:
+        overdue = s.scalar(select(Loan.id).where(Loan.returned_at.is_(None), Loan.due_at < datetime.now(UTC))
+                           .order_by(Loan.id).limit(1))
+        assert overdue is not None
+
+    h.tap("tab_overdue")
+    assert h.wait_for(lambda: "逾期共" in h.find("overdue_header").text, timeout=10)
+    h.settle()
+    listed = "\n".join(str(getattr(w, "text", "")) for w in h.find("overdue_list").walk(restrict=True))
+    assert h.lent[0] in listed and "张*" in listed and "逾期" in listed
+    _shot(h, "overdue-1280x800-zh")
+
+    h.tap("tab_dashboard")
+    assert h.wait_for(lambda: not h.current_screen().panels["dashboard"].loading, timeout=30)
+    h.settle()
+    assert h.find("dashboard_state").text == "暂无数据"
+    assert h.current_screen().panels["dashboard"].chart_texture is None
+    texts = "\n".join(str(getattr(w, "text", "")) for w in h.find("visits_today").walk(restrict=True))
+    assert "暂无数据" in texts and "0" not in texts
+    _shot(h, "dashboard-empty-1280x800-zh")
+
+    now = datetime.now(UTC)
+    start = now - timedelta(minutes=30)
+    ingest(database, "DEMO", [DoorCount("door", 7 * n, 5 * n, start + timedelta(minutes=5 * n),
+                                        start + timedelta(minutes=5 * n)) for n in range(7)], TrafficSettings())
+    h.app.lang = "en"
+    h.tap("tab_dashboard")
+    panel = h.current_screen().panels["dashboard"]
+    assert h.wait_for(lambda: panel.chart_texture is not None, timeout=30)
+    h.settle()
+    assert panel.data.visits_week is not None and panel.data.visits_week > 0
+    week = "\n".join(str(getattr(w, "text", "")) for w in h.find("visits_week").walk(restrict=True))
+    assert f"{panel.data.visits_week:.0f}" in week
+    _shot(h, "dashboard-1280x800-en")
+    h.set_size(1080, 1920)
+    h.settle()
+    _shot(h, "dashboard-1080x1920-en")
+    h.tap("tab_overdue")
+    assert h.wait_for(lambda: "overdue" in h.find("overdue_header").text, timeout=10)
+    h.settle()
+    _shot(h, "overdue-1080x1920-en")
+    h.app.elder = True
+    h.set_size(1280, 800)
+    h.tap("tab_dashboard")
+    assert h.wait_for(lambda: panel.chart_texture is not None and not panel.loading, timeout=30)
+    h.settle()
+    _shot(h, "dashboard-1280x800-en-elder")
+    h.set_size(1920, 1080)
+    h.settle()
+    _shot(h, "dashboard-1920x1080-en-elder")
+
+
+def test_status_by_scanning(kiosk_ui: Any, staff_runner: Any, database: Database) -> None:
+    from devices.events import BarcodeScanned
+
+    h = kiosk_ui
+    _sign_in(h, staff_runner)
+    h.tap("tab_status")
+    assert h.find("status_prompt").opacity == 1
+    with database.read() as s:
+        title = s.scalar(select(Title.title).join(Item, Item.title_id == Title.id).where(Item.barcode == h.free))
+    staff_runner.post(BarcodeScanned(device="scanner", code=h.free))  # no mode chosen yet: nothing changes
+    assert staff_runner.wait_idle(10)
+    h.tap("mode_in_repair")
+    assert staff_runner.wait_idle(10)
+    assert h.wait_for(lambda: h.app.view.staff_mode == "in_repair", timeout=10)
+    with database.read() as s:
+        assert s.scalar(select(Item.status).where(Item.barcode == h.free)) == ItemStatus.AVAILABLE
+    staff_runner.post(BarcodeScanned(device="scanner", code=h.free))
+    assert staff_runner.wait_idle(10)
+    assert h.wait_for(lambda: "已标记为：修补中" in h.find("last_message").text, timeout=10)
+    assert title in h.find("last_message").text
+    with database.read() as s:
+        assert s.scalar(select(Item.status).where(Item.barcode == h.free)) == ItemStatus.IN_REPAIR
+    staff_runner.post(BarcodeScanned(device="scanner", code=h.lent[0]))  # on loan: refused, unchanged
+    assert staff_runner.wait_idle(10)
+    assert h.wait_for(lambda: "请先办理归还" in h.find("last_message").text, timeout=10)
+    h.settle()
+    _shot(h, "status-1280x800-zh")
+    h.app.elder = True
+    h.set_size(1080, 1920)
+    h.settle()
+    _shot(h, "status-1080x1920-zh-elder")
+    with database.read() as s:
+        isbn, book = s.execute(select(Title.isbn13, Title.title).where(Title.isbn13.is_not(None))
+                               .order_by(Title.id).limit(1)).one()
+    h.tap("mode_add_copy")
+    assert isbn is not None
+    for code in (isbn, "NEWCOPY01"):
+        staff_runner.post(BarcodeScanned(device="scanner", code=code))
+        assert staff_runner.wait_idle(10)
+    assert h.wait_for(lambda: "NEWCOPY01" in h.find("last_message").text, timeout=10)
+    assert book in h.find("last_message").text
+    with database.read() as s:
+        assert s.scalar(select(Item.status).where(Item.barcode == "NEWCOPY01")) == ItemStatus.AVAILABLE
+    h.settle()
+    _shot(h, "add-copy-1080x1920-zh-elder")
+    h.tap("tab_home")  # leaving the panel stops the scan mode
+    assert staff_runner.wait_idle(10)
+    assert h.wait_for(lambda: h.app.view.staff_mode == "", timeout=10)
+    h.tap("staff_signout")
+    assert staff_runner.wait_idle(10)
+    assert h.wait_for(lambda: h.app.root.manager.current == "attract", timeout=10)
