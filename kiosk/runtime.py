@@ -24,11 +24,14 @@ from kiosk.bootstrap import network_secret, open_database
 from kiosk.browse_view import OccupancyView
 from kiosk.config import Settings
 from kiosk.device_manager import DeviceManager
+from kiosk.entry.settings import entry_settings
+from kiosk.entry.station import EntryOutcome, EntryStation, open_entry_station
 from kiosk.lending.policy import network_policy
 from kiosk.lending.service import Circulation
 from kiosk.librarian import Librarian
 from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.session.runner import SessionRunner
+from kiosk.session.view import Message, Severity
 from kiosk.session.visit import VisitMachine
 from kiosk.staff_accounts import StaffDirectory
 from kiosk.traffic.ingest import ingest
@@ -84,6 +87,8 @@ class KioskRuntime:
         self.session.help_handler = self.help_requested
         self.wedge = WedgeAssembler() if url_scheme(settings.devices.scanner or "x") == "hid" else None
         self._traffic_queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffic")
+        self.entry: EntryStation | None = None
+        """The night door (reader outside + relay), when `[entry] enabled = true`."""
         self._started = False
 
     def _route(self, event: DeviceEvent) -> None:
@@ -158,10 +163,18 @@ class KioskRuntime:
         if code:
             self.session.post(BarcodeScanned("wedge", code, "keyboard"))
 
+    def _entry_outcome(self, outcome: EntryOutcome) -> None:
+        severity = Severity.SUCCESS if outcome.allowed else Severity.WARNING
+        self.session.notice(Message(outcome.message_key, {}, severity))
+
     def start(self) -> None:
         if self._started:
             return
         self.circulation.branch()  # fail early, with a clear message, when the branch is not set up
+        if entry_settings(self.settings, self.settings.kiosk.branch).enabled:
+            self.entry = open_entry_station(self.settings, self.db, self.secret, alerts=self.alerts,
+                                            on_outcome=self._entry_outcome)
+            self.entry.start()
         self.devices.start()
         printer = self.devices.drivers.get("printer")
         if printer is not None and hasattr(printer, "print_lines"):
@@ -170,6 +183,9 @@ class KioskRuntime:
         self._started = True
 
     def stop(self) -> None:
+        if self.entry is not None:
+            self.entry.stop()  # switches the door relay off
+            self.entry = None
         self.session.stop()
         self.devices.stop()
         self._traffic_queue.shutdown(wait=True)

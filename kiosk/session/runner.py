@@ -166,6 +166,10 @@ class SessionRunner:
             return None
         return librarian.overdue(offset, limit)
 
+    def notice(self, message: Message) -> None:
+        """Thread-safe: show a message on the attract screen (ignored while someone is using the kiosk)."""
+        self._do(lambda: self.machine.notice(message))
+
     def staff_report(self) -> dict[str, Any]:
         """Called off the UI thread by the staff screen; only while a staff member is signed in."""
         if self.current().screen is not Screen.STAFF or self.reporter is None:

@@ -460,6 +460,13 @@ class VisitMachine:
     def staff_exit(self) -> SessionView:
         return self._reset()
 
+    def notice(self, message: Message) -> SessionView:
+        """Something the room wants said on the idle screen (the door station's welcome or refusal)."""
+        if self.view.screen != Screen.ATTRACT:
+            return self.view  # never interrupt a resident's visit
+        self._last_activity = self.monotonic()
+        return self._set(last=message)
+
     def set_offline(self, offline: bool) -> SessionView:
         self._offline = offline
         return self._set(offline=offline) if self.view.offline != offline else self.view

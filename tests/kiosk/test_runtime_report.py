@@ -74,3 +74,43 @@ def test_help_button_and_a_failed_device_reach_the_librarian(kiosk_env: Path, da
         assert alerts.resolved == [("device_failure", "idcard")]
     finally:
         runtime.stop()
+
+
+def test_the_runtime_runs_the_night_door_and_greets_on_the_attract_screen(kiosk_env: Path, database_url: str) -> None:
+    """`[entry] enabled`: the kiosk starts the door station, a registered card pulses the relay, and the welcome
+    appears on the attract screen (never on top of a resident's visit)."""
+    from devices.idcard.demo_cards import DEMO_CARDS
+    from devices.identity import person_key
+    from devices.simulators.registry import get_simulator, stop_all
+
+    base = load_settings()
+    settings = replace(base, database=DatabaseSettings(url=database_url), devices=DeviceSettings(),
+                       extra={"entry": {"enabled": True, "schedule": "always_card",
+                                        "reader_url": "sim:idcard?name=rt-entry",
+                                        "relay_url": "sim:relay-lcus?name=rt-door", "pulse_s": 0.2}})
+    secret = load_or_create_secret(settings.secret_file, may_create=True)
+    runtime = KioskRuntime(settings)
+    with runtime.db.unit_of_work() as s:
+        s.add(Branch(code=settings.kiosk.branch, name="测试书房"))
+        s.add(Patron(card_kind="id_card", card_key=person_key(secret, DEMO_CARDS[0].id_number), masked_card="x",
+                     display_name="李*"))
+    runtime.start()
+    try:
+        assert runtime.entry is not None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and get_simulator("rt-entry") is None:
+            time.sleep(0.05)
+        get_simulator("rt-entry").place_card(DEMO_CARDS[0])  # type: ignore[union-attr]
+        while time.monotonic() < deadline:
+            last = runtime.session.current().last
+            if last is not None and last.key.startswith("entry."):
+                break
+            time.sleep(0.05)
+        last = runtime.session.current().last
+        assert last is not None and last.key == "entry.welcome"
+        relay = get_simulator("rt-door")
+        assert relay is not None and any(cmd.on for cmd in relay.history)  # type: ignore[attr-defined]
+    finally:
+        runtime.stop()
+        stop_all()
+    assert relay.history[-1].on is False  # type: ignore[attr-defined]  (never left energised)
