@@ -62,8 +62,18 @@ def _demo_actions(runtime: KioskRuntime) -> list[tuple[str, Any]]:
     def walk_out() -> None:
         simulator("demo-door").walk_out(1)
 
-    return [("demo.place_card", place_card), ("demo.lift_card", lift_card), ("demo.scan_book", scan_book),
-            ("demo.return_book", return_book), ("demo.walk_in", walk_in), ("demo.walk_out", walk_out)]
+    actions = [("demo.place_card", place_card), ("demo.lift_card", lift_card), ("demo.scan_book", scan_book),
+               ("demo.return_book", return_book), ("demo.walk_in", walk_in), ("demo.walk_out", walk_out)]
+    if runtime.entry is not None:
+        entry_cards = itertools.cycle(DEMO_CARDS)
+
+        def badge_in() -> None:
+            reader = simulator("demo-entry")
+            reader.lift_card()
+            reader.place_card(next(entry_cards))
+
+        actions.insert(0, ("demo.entry_card", badge_in))
+    return actions
 
 
 def run_interactive_demo(settings: Settings, *, headless: bool = False) -> None:

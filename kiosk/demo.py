@@ -31,9 +31,24 @@ DEMO_DEVICES = {
 }
 
 
-def demo_settings(settings: Settings, *, headless: bool, database_url: str | None = None) -> Settings:
-    """The given settings with the demo's database folder, simulated devices and a windowed screen."""
+DEMO_ENTRY = {
+    "enabled": True,
+    "schedule": "always_card",
+    "reader_url": "sim:idcard?name=demo-entry",
+    "relay_url": "sim:relay-lcus?name=demo-door-relay",
+    "pulse_s": 2.0,
+}
+
+
+def demo_settings(settings: Settings, *, headless: bool, database_url: str | None = None,
+                  night: bool = False) -> Settings:
+    """The given settings with the demo's database folder, simulated devices and a windowed screen.
+
+    `night`: the room's door needs a card (an entry reader outside and a door relay, both simulated)."""
     data_dir = settings.data_dir / "demo"
+    extra = dict(settings.extra)
+    if night:
+        extra["entry"] = DEMO_ENTRY
     return replace(
         settings,
         data_dir=data_dir,
@@ -42,6 +57,7 @@ def demo_settings(settings: Settings, *, headless: bool, database_url: str | Non
         devices=replace(settings.devices, card_reader="", camera="", door_relay="", idcard=DEMO_DEVICES["idcard"],
                         scanner=DEMO_DEVICES["scanner"], printer=DEMO_DEVICES["printer"],
                         door_counter=DEMO_DEVICES["door_counter"]),
+        extra=extra,
         ui=replace(settings.ui, fullscreen=False if headless else settings.ui.fullscreen,
                    width=settings.ui.width if not headless else 1280,
                    height=settings.ui.height if not headless else 800),

@@ -23,6 +23,8 @@ def demo(
     screenshots: Annotated[Path | None, typer.Option(help="Write a screenshot of each scenario step here.")] = None,
     headless: Annotated[bool | None, typer.Option("--headless/--window",
                                                   help="Default: headless when there is no display.")] = None,
+    night: Annotated[bool, typer.Option("--night", help="Night mode: the door opens to a card at the entry reader.")]
+    = False,
     database_url: Annotated[str | None, typer.Option(
         "--database-url", help="Run the demo on this database instead of its own SQLite file (tests, PostgreSQL).",
     )] = None,
@@ -36,7 +38,7 @@ def demo(
         typer.echo("No display found: running the first-loan scenario headless instead of the interactive kiosk.")
         scenario = "first-loan"
         screenshots = screenshots or Path("demo-screenshots")
-    settings = demo_settings(settings_from(config), headless=run_headless, database_url=database_url)
+    settings = demo_settings(settings_from(config), headless=run_headless, database_url=database_url, night=night)
     with Progress(TextColumn("[bold]demo catalog"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
         task = bar.add_task("titles", total=settings.kiosk.demo_data_titles)
         ensure_demo_data(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
