@@ -114,3 +114,68 @@ def test_the_runtime_runs_the_night_door_and_greets_on_the_attract_screen(kiosk_
         runtime.stop()
         stop_all()
     assert relay.history[-1].on is False  # type: ignore[attr-defined]  (never left energised)
+
+
+def test_a_full_room_counted_by_the_door_counter_refuses_the_next_card(kiosk_env: Path, database_url: str) -> None:
+    """Door-counter simulator → driver → ingest → occupancy → the entry station says the room is full."""
+    from devices.idcard.demo_cards import DEMO_CARDS
+    from devices.events import HealthState
+    from devices.identity import person_key
+    from devices.simulators.registry import get_simulator, stop_all
+
+    settings = replace(load_settings(), database=DatabaseSettings(url=database_url),
+                       devices=DeviceSettings(door_counter="sim:door-counter?name=full-counter"),
+                       extra={"entry": {"enabled": True, "schedule": "always_card",
+                                        "reader_url": "sim:idcard?name=full-entry",
+                                        "relay_url": "sim:relay-lcus?name=full-door", "pulse_s": 0.2}})
+    secret = load_or_create_secret(settings.secret_file, may_create=True)
+    runtime = KioskRuntime(settings)
+    with runtime.db.unit_of_work() as s:
+        s.add(Branch(code=settings.kiosk.branch, name="测试书房", capacity=2))
+        s.add(Patron(card_kind="id_card", card_key=person_key(secret, DEMO_CARDS[0].id_number), masked_card="x",
+                     display_name="李*"))
+    runtime.start()
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (get_simulator("full-counter") is None
+                                               or get_simulator("full-entry") is None):
+            time.sleep(0.05)
+        while time.monotonic() < deadline and (
+                "door_counter" not in runtime.devices.health()
+                or runtime.devices.health()["door_counter"].state is not HealthState.CONNECTED):
+            time.sleep(0.05)
+        counter = get_simulator("full-counter")
+        # The first report only sets the baseline totals (a counter's totals say nothing about who is inside).
+        counter.walk_in(0)  # type: ignore[union-attr]
+        while time.monotonic() < deadline and _samples(runtime) == 0:
+            time.sleep(0.05)
+        counter.walk_in(2)  # type: ignore[union-attr]
+        while time.monotonic() < deadline:
+            occupancy = runtime.occupancy()
+            if occupancy is not None and occupancy.people == 2:
+                break
+            time.sleep(0.05)
+        occupancy = runtime.occupancy()
+        assert occupancy is not None and occupancy.people == 2
+        get_simulator("full-entry").place_card(DEMO_CARDS[0])  # type: ignore[union-attr]
+        while time.monotonic() < deadline:
+            last = runtime.session.current().last
+            if last is not None and last.key.startswith("entry."):
+                break
+            time.sleep(0.05)
+        last = runtime.session.current().last
+        assert last is not None and last.key == "entry.refused.room_full"
+        relay = get_simulator("full-door")
+        assert relay is not None and not any(cmd.on for cmd in relay.history)  # type: ignore[attr-defined]
+    finally:
+        runtime.stop()
+        stop_all()
+
+
+def _samples(runtime: KioskRuntime) -> int:
+    from sqlalchemy import func, select
+
+    from catalog.traffic_model import TrafficSample
+
+    with runtime.db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(TrafficSample)) or 0)
