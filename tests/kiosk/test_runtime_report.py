@@ -118,8 +118,8 @@ def test_the_runtime_runs_the_night_door_and_greets_on_the_attract_screen(kiosk_
 
 def test_a_full_room_counted_by_the_door_counter_refuses_the_next_card(kiosk_env: Path, database_url: str) -> None:
     """Door-counter simulator → driver → ingest → occupancy → the entry station says the room is full."""
-    from devices.idcard.demo_cards import DEMO_CARDS
     from devices.events import HealthState
+    from devices.idcard.demo_cards import DEMO_CARDS
     from devices.identity import person_key
     from devices.simulators.registry import get_simulator, stop_all
 
