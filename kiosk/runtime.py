@@ -26,8 +26,7 @@ from kiosk.config import Settings
 from kiosk.device_manager import DeviceManager
 from kiosk.entry.settings import entry_settings
 from kiosk.entry.station import EntryOutcome, EntryStation, open_entry_station
-from kiosk.lending.policy import network_policy
-from kiosk.lending.service import Circulation
+from kiosk.lending.backends import build_circulation
 from kiosk.librarian import Librarian
 from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.session.runner import SessionRunner
@@ -72,8 +71,7 @@ class KioskRuntime:
         """Where night-time problems go (webhook/MQTT through kiosk.ops); None: logged only."""
         self.db = db or open_database(settings)
         self.secret = network_secret(settings)
-        self.circulation = Circulation(self.db, branch_code=settings.kiosk.branch, kiosk_id=settings.kiosk.id,
-                                       network_policy=network_policy(settings.extra))
+        self.circulation = build_circulation(settings, self.db)
         self.devices = DeviceManager(settings, self.secret, self._route)
         self.staff = StaffDirectory(self.db, kiosk_id=settings.kiosk.id)
         self.traffic_settings = traffic_settings(settings)

@@ -24,7 +24,8 @@ from kiosk.lending.errors import (
     RenewalRefused,
     UnknownCard,
 )
-from kiosk.lending.service import Circulation, PatronStanding
+from kiosk.lending.port import CirculationPort
+from kiosk.lending.service import PatronStanding
 from kiosk.session.view import (
     LoanLine,
     Message,
@@ -85,7 +86,7 @@ def _local_day(value: datetime, tz: Any) -> date:
 
 
 class VisitMachine:
-    def __init__(self, circulation: Circulation, *, idle_timeout_s: float, idle_warning_s: float,
+    def __init__(self, circulation: CirculationPort, *, idle_timeout_s: float, idle_warning_s: float,
                  printer: ReceiptPrinterPort | None = None, staff: StaffPort | None = None,
                  monotonic: Callable[[], float] = time.monotonic, librarian: LibrarianPort | None = None) -> None:
         self.circulation = circulation
