@@ -1,4 +1,4 @@
-"""`kiosk chaos crash --runs N`: SIGKILL a lending process N times and check the database after each kill."""
+"""`kiosk chaos crash --runs N`: SIGKILL a lending (or importing) process N times, check the database after each."""
 
 from __future__ import annotations
 
@@ -19,16 +19,22 @@ chaos_app = typer.Typer(help="Fault injection that proves the kiosk loses nothin
 def crash(
     runs: Annotated[int, typer.Option("--runs", min=1, help="How many SIGKILLs.")] = 100,
     seed: Annotated[int, typer.Option("--seed")] = 1,
+    import_every: Annotated[int, typer.Option(
+        "--import-every", min=0, help="Every Nth kill hits a catalog import instead of lending (0: never).")] = 4,
     as_json: JsonOption = False,
 ) -> None:
-    """Kill a process lending, returning and renewing at random points; check integrity and invariants each time."""
+    """Kill a process lending, returning, renewing or importing at random points; check everything each time."""
     with tempfile.TemporaryDirectory(prefix="kiosk-crash-") as tmp:
-        report = run_crashes(Path(tmp), runs=runs, seed=seed)
+        report = run_crashes(Path(tmp), runs=runs, seed=seed, import_every=import_every)
     if as_json:
         typer.echo(json.dumps({"ok": report.ok, "runs": report.runs, "loans": report.loans_seen,
+                               "import_kills": report.import_kills,
+                               "imports_cut_mid_way": report.imports_cut_mid_way,
                                "problems": report.problems}, ensure_ascii=False))
     else:
-        typer.echo(f"{report.runs} SIGKILLs, {report.loans_seen} loans written in all")
+        typer.echo(f"{report.runs} SIGKILLs, {report.loans_seen} loans written in all; {report.import_kills} of "
+                   f"them during a catalog import ({report.imports_cut_mid_way} cut mid-way, each completed by "
+                   f"running it again)")
         for problem in report.problems:
             typer.secho(problem, fg="red")
         typer.echo("database intact and every invariant holds after each kill" if report.ok else "BROKEN")

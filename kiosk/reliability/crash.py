@@ -7,6 +7,8 @@ cleanup, like a power cut for the process — and then checks, in a fresh connec
 - the circulation invariants (`kiosk.simulate_day.check_invariants`): every item's status agrees with its open loan,
   nobody over the limit, every loan and return audited (an audit entry is written in the same transaction as the
   change it records, so a kill can never separate them).
+Every `import_every`-th run kills a catalog import instead (`kiosk.reliability.crash_import`): then each record of
+the file must be whole or absent, and running the import again must complete it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from catalog import schema
 from catalog.db import Database
 from catalog.model import Branch, Item, Loan, Patron, Title
 from kiosk.lending.policy import LendingPolicy
+from kiosk.reliability.crash_import import RECORDS_PER_FILE, check_import, complete_import, write_import_file
 from kiosk.simulate_day import check_invariants
 
 
@@ -33,6 +36,9 @@ from kiosk.simulate_day import check_invariants
 class CrashReport:
     runs: int = 0
     loans_seen: int = 0
+    import_kills: int = 0
+    imports_cut_mid_way: int = 0
+    """Import kills that left some of the file's records in and some out (the interesting case)."""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -78,29 +84,50 @@ def check_database(url: str, max_loans: int = 8) -> list[str]:
         db.dispose()
 
 
-def run_crashes(workdir: Path, *, runs: int, seed: int) -> CrashReport:
+def _kill_worker(args: list[str], delay: float, env: dict[str, str]) -> str | None:
+    """Start a worker, SIGKILL it `delay` seconds after it said `ready`; an error text if it never started."""
+    child = subprocess.Popen([sys.executable, "-m", "kiosk.reliability.crash_worker", *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert child.stdout is not None and child.stderr is not None
+    try:
+        if child.stdout.readline().strip() != b"ready":
+            child.kill()
+            child.wait(10)
+            return f"worker did not start: {child.stderr.read().decode()[-400:]}"
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        return None
+    finally:
+        child.stdout.close()
+        child.stderr.close()
+
+
+def run_crashes(workdir: Path, *, runs: int, seed: int, import_every: int = 4) -> CrashReport:
+    """`runs` SIGKILLs; every `import_every`-th kills a catalog import instead of lending (0: never)."""
     rng = random.Random(seed)
     url = prepare(workdir / "crash.sqlite3")
     report = CrashReport()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for n in range(runs):
-        child = subprocess.Popen([sys.executable, "-m", "kiosk.reliability.crash_worker", url, str(seed * 1000 + n)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        assert child.stdout is not None
-        ready = child.stdout.readline().strip()
-        if ready != b"ready":
-            child.kill()
-            report.problems.append(f"run {n}: worker did not start: {child.stderr.read().decode()[-400:]}"
-                                   if child.stderr else f"run {n}: worker did not start")
+        importing = bool(import_every) and n % import_every == import_every - 1
+        if importing:
+            csv_path = workdir / f"import-{report.import_kills}.csv"
+            rows = write_import_file(csv_path, report.import_kills)
+            error = _kill_worker(["import", url, str(csv_path), "CRASH"], rng.uniform(0.0, 1.5), env)
+        else:
+            error = _kill_worker([url, str(seed * 1000 + n)], rng.uniform(0.05, 0.4), env)
+        if error is not None:
+            report.problems.append(f"run {n}: {error}")
             break
-        time.sleep(rng.uniform(0.05, 0.4))
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-        for stream in (child.stdout, child.stderr):
-            if stream is not None:
-                stream.close()
         problems = check_database(url)
-        report.problems += [f"run {n}: {p}" for p in problems]
+        if importing:
+            report.import_kills += 1
+            problems += check_import(url, rows, complete=False)
+            added = complete_import(url, csv_path, "CRASH")
+            report.imports_cut_mid_way += 0 < added < RECORDS_PER_FILE
+            problems += check_import(url, rows, complete=True) + check_database(url)
+        report.problems += [f"run {n}{' (import)' if importing else ''}: {p}" for p in problems]
         report.runs += 1
         if problems:
             break

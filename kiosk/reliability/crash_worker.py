@@ -1,14 +1,18 @@
-"""The victim of the crash harness: lends, returns and renews as fast as it can until it is killed.
+"""The victim of the crash harness: works as fast as it can until it is killed.
 
-Run as `python -m kiosk.reliability.crash_worker URL SEED [MAX_LOANS]`. It uses the real lending service (the same
-transactions as the kiosk), prints `ready` once it has started working, and never stops by itself. The race harness
-runs several at once against one database, as several kiosks of a network would.
+`python -m kiosk.reliability.crash_worker URL SEED [MAX_LOANS]` lends, returns and renews with the real lending
+service (the same transactions as the kiosk) and never stops by itself; the race harness runs several at once
+against one database, as several kiosks of a network would.
+`python -m kiosk.reliability.crash_worker import URL FILE BRANCH` imports a catalog file with the real reader and
+writer (smaller chunks, see `kiosk.reliability.crash_import`) and prints `done` if nobody killed it first.
+Both print `ready` once they are about to write.
 """
 
 from __future__ import annotations
 
 import random
 import sys
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -47,5 +51,21 @@ def main(url: str, seed: int, max_loans: int = 8) -> None:
             pass
 
 
+def import_catalog(url: str, path: Path, branch_code: str) -> None:
+    import catalog.importers.writer as writer
+    from catalog.importers import CatalogWriter, read_file
+    from kiosk.reliability.crash_import import WORKER_CHUNK
+
+    writer.CHUNK = WORKER_CHUNK
+    db = Database.from_url(url)
+    catalog_writer = CatalogWriter(db, branch_code)
+    print("ready", flush=True)
+    catalog_writer.write(read_file(path))
+    print("done", flush=True)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), *(int(a) for a in sys.argv[3:4]))
+    if sys.argv[1] == "import":
+        import_catalog(sys.argv[2], Path(sys.argv[3]), sys.argv[4])
+    else:
+        main(sys.argv[1], int(sys.argv[2]), *(int(a) for a in sys.argv[3:4]))
