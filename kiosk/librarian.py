@@ -1,4 +1,5 @@
-"""What a librarian does at the kiosk in staff mode: the traffic dashboard, the overdue list, item status by scanning.
+"""What a librarian does at the kiosk in staff mode: the traffic dashboard, the overdue list, item status by scanning,
+today's announcement on the attract screen.
 
 Plain services over `Database`, called off the UI thread (the session worker for scans, the UI worker for the two
 read-only screens). Each status change is one transaction with its `AuditEntry`, changed with a conditional UPDATE
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from catalog.db import Database
-from catalog.model import AuditEntry, Branch, Item, ItemStatus, Loan, Patron, Title
+from catalog.model import Announcement, AuditEntry, Branch, Item, ItemStatus, Loan, Patron, Title
 from kiosk.lending.errors import Refusal
 
 STATUS_MODES: dict[str, ItemStatus] = {
@@ -59,6 +60,22 @@ class NotAnIsbn(LibrarianRefusal):
 
 class BarcodeTaken(LibrarianRefusal):
     key = "librarian.add_copy.barcode_taken"
+
+
+class AnnouncementTooLong(LibrarianRefusal):
+    key = "librarian.announcement.too_long"
+
+
+ANNOUNCEMENT_MAX_CHARS = 120
+"""One line on the attract screen's notice panel (and on a portrait screen, three): longer text is refused, not cut."""
+
+
+@dataclass(frozen=True)
+class TodaysAnnouncement:
+    """The notice a librarian typed at the kiosk for today: shown from local midnight to the next, then gone."""
+
+    text: str
+    text_en: str
 
 
 @dataclass(frozen=True)
@@ -189,6 +206,54 @@ class Librarian:
             s.add(AuditEntry(at=now, kiosk_id=self.kiosk_id, branch_id=branch_id, action="item_add", outcome="ok",
                              item_id=item.id, detail={"isbn": title.isbn13, "staff": staff}))
         return title.title
+
+    # ------------------------------------------------------------------ today's announcement
+    def _today_span(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        local = self.clock().astimezone(tz)
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = start + timedelta(days=1)  # wall-clock arithmetic on an aware local time: the next local midnight
+        return start.astimezone(UTC), end.astimezone(UTC)
+
+    def todays_announcement(self) -> TodaysAnnouncement:
+        """What the librarian set for today (empty when nothing was set). Announcements with other spans, added with
+        `kiosk branch announce`, are not today's and are left alone."""
+        branch_id, tz = self._branch()
+        start, end = self._today_span(tz)
+        with self.db.read() as s:
+            row = s.execute(select(Announcement.text, Announcement.text_en)
+                            .where(Announcement.branch_id == branch_id, Announcement.starts_at == start,
+                                   Announcement.ends_at == end).order_by(Announcement.id.desc()).limit(1)
+                            ).one_or_none()
+        return TodaysAnnouncement(str(row[0]), str(row[1] or "")) if row is not None else TodaysAnnouncement("", "")
+
+    def save_todays_announcement(self, text: str, text_en: str = "", *, staff: str = "") -> TodaysAnnouncement:
+        """Set, replace or (both texts empty) remove today's announcement; one transaction with its audit entry.
+
+        The English text may be empty (the attract screen then shows the Chinese one to English readers too), the
+        Chinese one may not while an English one is given: zh_CN is the kiosk's first language."""
+        text, text_en = " ".join(text.split()), " ".join(text_en.split())
+        if len(text) > ANNOUNCEMENT_MAX_CHARS or len(text_en) > ANNOUNCEMENT_MAX_CHARS:
+            raise AnnouncementTooLong(max=ANNOUNCEMENT_MAX_CHARS)
+        if not text and text_en:
+            text, text_en = text_en, ""
+        branch_id, tz = self._branch()
+        start, end = self._today_span(tz)
+        now = self.clock()
+        with self.db.unit_of_work() as s:
+            rows = list(s.scalars(select(Announcement).where(
+                Announcement.branch_id == branch_id, Announcement.starts_at == start, Announcement.ends_at == end)))
+            before = rows[-1].text if rows else ""
+            for extra in rows[1:] if text else rows:
+                s.delete(extra)
+            if text and rows:
+                rows[0].text, rows[0].text_en = text, text_en
+            elif text:
+                s.add(Announcement(branch_id=branch_id, text=text, text_en=text_en, starts_at=start, ends_at=end))
+            outcome = ("changed" if rows else "added") if text else ("removed" if rows else "unchanged")
+            s.add(AuditEntry(at=now, kiosk_id=self.kiosk_id, branch_id=branch_id, action="announcement",
+                             outcome=outcome, detail={"staff": staff, "chars": len(text), "chars_en": len(text_en),
+                                                      "had_text": bool(before)}))
+        return TodaysAnnouncement(text, text_en)
 
     # ------------------------------------------------------------------ overdue
     def overdue(self, offset: int = 0, limit: int = 10) -> OverduePage:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kiosk.browse_view import (
     AudioBookView,
@@ -28,6 +29,7 @@ from kiosk.browse_view import (
     TitleDetail,
     TitleHit,
 )
+from kiosk.librarian import OverdueLine, OverduePage, TodaysAnnouncement
 from kiosk.session.view import (
     LoanLine,
     Message,
@@ -41,6 +43,7 @@ from kiosk.session.view import (
 )
 
 NOW = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai, a Sunday
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class ScriptedSession:
@@ -51,6 +54,7 @@ class ScriptedSession:
         self._listeners: list[Callable[[SessionView], None]] = []
         self._lock = threading.Lock()
         self.commands: list[tuple[str, tuple[Any, ...]]] = []
+        self.announcement = TodaysAnnouncement("今晚 21:00 闭馆消毒，", "Closed for cleaning from 9 pm tonight.")
 
     def publish(self, view: SessionView) -> None:
         with self._lock:
@@ -109,6 +113,27 @@ class ScriptedSession:
     def staff_exit(self) -> None:
         self._record("staff_exit")
 
+    def staff_report(self) -> dict[str, Any]:
+        """The shape `kiosk.runtime.KioskRuntime.staff_report` answers with, on demo numbers."""
+        return {"今日借出 Loans today": 23, "今日归还 Returns today": 17, "今日续借 Renewals today": 4,
+                "当前在馆 In the room": 12, "设备 id_card": "connected", "设备 scanner": "connected",
+                "设备 printer": "failed (paper out)"}
+
+    def staff_overdue(self, offset: int, limit: int) -> OverduePage:
+        lines = tuple(OverdueLine(title, f"TS00{n:05d}", NOW - timedelta(days=3 + 5 * n), 3 + 5 * n, name)
+                      for n, (title, name) in enumerate(zip(
+                          ("明朝那些事儿（第一部）", "三体", "活着", "乡土中国", "时间简史", "孙子兵法", "家常菜精选"),
+                          ("张*", "李*", "王*", "赵*", "刘*", "陈*", "周*"), strict=True)))
+        return OverduePage(lines[offset : offset + limit], len(lines), offset)
+
+    def staff_announcement(self) -> TodaysAnnouncement:
+        return self.announcement
+
+    def staff_save_announcement(self, text: str, text_en: str) -> TodaysAnnouncement:
+        self._record("staff_save_announcement", text, text_en)
+        self.announcement = TodaysAnnouncement(text, text_en)
+        return self.announcement
+
 
 # ---------------------------------------------------------------------------------------------------------------- views
 PATRON = PatronView(masked_name="张*华", masked_card="3201**********1234", loans_count=3, max_loans=5)
@@ -123,7 +148,7 @@ def demo_views() -> dict[str, SessionView]:
     """Named states of a visit, with the core's own message keys (`kiosk/locale/*/core.po`), as the real session
     would publish them."""
     t1, t2, t3 = "习近平新时代中国特色社会主义思想学习纲要", "平凡的世界（全三册）", "明朝那些事儿（第一部）"
-    due = "2026-12-22"
+    due = DUE.astimezone(SHANGHAI).date()  # the session passes the local due day (a date), as `_local_day` does
 
     def lent(title: str, count: int) -> Message:
         return _m("loan.lent", Severity.SUCCESS, title=title, due=due, count=count, max=5)
@@ -166,6 +191,9 @@ def demo_views() -> dict[str, SessionView]:
                                  last=returned),
         "account": SessionView(Screen.ACCOUNT, patron=replace(PATRON, overdue_count=1), loans=loans,
                                last=_m("account.prompt")),
+        "account_renewed": SessionView(Screen.ACCOUNT, patron=replace(PATRON, overdue_count=1), loans=loans,
+                                       last=_m("renew.ok", Severity.SUCCESS, title=t2,
+                                               due=(NOW + timedelta(days=42)).astimezone(SHANGHAI).date())),
         "finishing": SessionView(Screen.FINISHING, patron=PATRON, last=_m("receipt.choose")),
         "receipt": SessionView(Screen.RECEIPT, patron=PATRON, receipt=receipt, last=_m("receipt.on_screen")),
         "rating": SessionView(Screen.RATING, last=_m("rating.prompt")),
@@ -173,15 +201,21 @@ def demo_views() -> dict[str, SessionView]:
                                     last=lent(t1, 4), idle_warning_remaining_s=15),
         "staff_login": SessionView(Screen.STAFF_LOGIN),
         "staff": SessionView(Screen.STAFF, staff_name="李馆员", last=_m("staff.welcome", name="李馆员")),
+        "staff_status": SessionView(
+            Screen.STAFF, staff_name="李馆员", staff_mode="in_repair",
+            scans=(ScanLine("TS0000417", t3, _m("librarian.status_set.in_repair", Severity.SUCCESS, title=t3), True),),
+            last=_m("librarian.status_set.in_repair", Severity.SUCCESS, title=t3)),
     }
 
 
-LOCAL_STATES = ("attract_hint", "attract_night", "find", "find_results", "detail", "about", "audio")
+LOCAL_STATES = ("attract_hint", "attract_night", "find", "find_results", "find_category", "detail", "about", "audio")
+STAFF_STATES = ("staff_overdue", "staff_announcement")
+"""Librarian panels inside the staff screen, opened by tapping their tab."""
 """Screens a visitor reaches without a card (no SessionView needed), as `kiosk screenshots` stages them."""
 
 
 def all_states() -> list[str]:
-    return [*demo_views().keys(), *LOCAL_STATES]
+    return [*demo_views().keys(), *LOCAL_STATES, *STAFF_STATES]
 
 
 # ------------------------------------------------------------------------------------------------------------ browsing

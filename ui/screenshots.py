@@ -15,7 +15,7 @@ from pathlib import Path
 from kiosk.config import Settings
 from kiosk.session.view import SessionView
 from ui.app import KioskApp
-from ui.demo import NOW, DemoBrowser, ScriptedSession, demo_occupancy, demo_views
+from ui.demo import NOW, STAFF_STATES, DemoBrowser, ScriptedSession, demo_occupancy, demo_views
 from ui.headless import Harness
 from ui.ports import BrowserPort
 
@@ -37,6 +37,8 @@ CURATED = (
     ("find_results", "zh_CN", False, (1920, 1080)),
     ("about", "en", False, (1920, 1080)),
     ("audio", "zh_CN", True, (1080, 1920)),
+    ("staff_announcement", "zh_CN", False, (1920, 1080)),
+    ("staff_overdue", "en", False, (1280, 800)),
 )
 
 
@@ -59,7 +61,7 @@ class ScreenshotRenderer:
         self.session = ScriptedSession()
         self.views = demo_views()
         self.now = NOW
-        self.search_keys = search_keys or ("PF" if browser is None else "HLM")
+        self.search_keys = search_keys or ("S" if browser is None else "HLM")
         self.app = KioskApp(self.session, browser or DemoBrowser(), settings,
                             occupancy=demo_occupancy if browser is None else None,
                             clock=lambda: self.now.astimezone(settings.tz))
@@ -74,10 +76,33 @@ class ScreenshotRenderer:
         app, h = self.app, self.harness
         app.local_screen = ""
         app.attract_hint = ""
+        app.root.screen("staff").open_tab("home")
         self.now = NIGHT if state == "attract_night" else NOW
         app.refresh_clock()
+        if state == "staff_status":
+            self._publish(self.views["staff"])
+            app.root.screen("staff").open_tab("status")
+            self._publish(self.views[state])
+            h.settle()
+            return
         if state in self.views:
             self._publish(self.views[state])
+            return
+        if state in STAFF_STATES:
+            self._publish(self.views["staff"])
+            staff = app.root.screen("staff")
+            staff.open_tab(state.removeprefix("staff_"))
+            h.settle()
+            if state == "staff_announcement":
+                panel = staff.panels["announcement"]
+                for word in ("XINSHU", "DAOGUAN", "HUANY"):  # 新书 到馆, then 欢迎 offered for "huany"
+                    for key in word:
+                        panel.on_key(key)
+                    h.settle()
+                    if word != "HUANY":
+                        panel.pick(0)
+                        h.settle()
+            h.pump(3)
             return
         self._publish(self.views["attract"])
         app.local_screen = ""
@@ -87,11 +112,13 @@ class ScreenshotRenderer:
             app.ask_for_card("borrow")
         elif state == "attract_night":
             pass
-        elif state in ("find", "find_results", "detail"):
+        elif state in ("find", "find_results", "find_category", "detail"):
             app.open_local("find")
             h.settle()
             find = app.root.screen("find")
-            if state != "find":
+            if state == "find_category" and find.categories:
+                find.choose_category(find.categories[-4].code, find.categories[-4].name)
+            elif state != "find":
                 for key in self.search_keys:
                     find.on_key(key)
                 h.settle()

@@ -166,6 +166,23 @@ class SessionRunner:
             return None
         return librarian.overdue(offset, limit)
 
+    def staff_announcement(self) -> Any:
+        """Called off the UI thread by the announcement panel: `kiosk.librarian.TodaysAnnouncement`, or None outside
+        staff mode."""
+        librarian = getattr(self.machine, "librarian", None)
+        if self.current().screen is not Screen.STAFF or librarian is None:
+            return None
+        return librarian.todays_announcement()
+
+    def staff_save_announcement(self, text: str, text_en: str) -> Any:
+        """Called off the UI thread: saves today's announcement in the signed-in librarian's name (audited); raises
+        `kiosk.librarian.AnnouncementTooLong`. None (nothing saved) outside staff mode."""
+        librarian = getattr(self.machine, "librarian", None)
+        view = self.current()
+        if view.screen is not Screen.STAFF or librarian is None:
+            return None
+        return librarian.save_todays_announcement(text, text_en, staff=view.staff_name)
+
     def notice(self, message: Message) -> None:
         """Thread-safe: show a message on the attract screen (ignored while someone is using the kiosk)."""
         self._do(lambda: self.machine.notice(message))

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from catalog.db import Database
-from catalog.model import Item, ItemStatus, Loan, Title
+from catalog.model import Announcement, AuditEntry, Item, ItemStatus, Loan, Title
 
 pytestmark = pytest.mark.ui
 STAFF_KEY = "f" * 64
@@ -195,3 +195,83 @@ def test_status_by_scanning(kiosk_ui: Any, staff_runner: Any, database: Database
     h.tap("staff_signout")
     assert staff_runner.wait_idle(10)
     assert h.wait_for(lambda: h.app.root.manager.current == "attract", timeout=10)
+
+
+def test_edit_todays_announcement(kiosk_ui: Any, staff_runner: Any, database: Database) -> None:
+    """Pinyin on the on-screen keyboard → candidates → characters; English typed as letters; saved through the
+    session (audited) and shown on the attract screen at once."""
+    from kiosk.browse import Browser
+
+    h = kiosk_ui
+    demo_browser, h.app.browser = h.app.browser, Browser(database, "DEMO")  # the attract screen reads this database
+    try:
+        _edit_announcement(h, staff_runner, database)
+    finally:
+        h.app.browser = demo_browser
+
+
+def _edit_announcement(h: Any, staff_runner: Any, database: Database) -> None:
+    _sign_in(h, staff_runner)
+    h.tap("tab_announcement")
+    panel = h.current_screen().panels["announcement"]
+    assert h.wait_for(lambda: panel.loaded, timeout=10)
+    h.settle()
+    assert h.find("field_zh").chosen
+
+    def type_keys(keys: str) -> None:
+        for key in keys:
+            h.tap(f"key:{key}")
+        h.settle(10)
+
+    type_keys("XINSHU")
+    assert h.find("pending_pinyin").text == "xinshu"
+    assert h.wait_for(lambda: h.find("cand:0").text == "新书", timeout=10)
+    h.tap("cand:0")
+    type_keys("DAOGUAN")
+    assert h.wait_for(lambda: h.find("cand:0").text == "到馆", timeout=10)
+    h.tap("key:space")  # space takes the first candidate, as in any pinyin IME
+    h.tap("key:comma")
+    type_keys("HUANYING")
+    h.tap("cand:0")
+    h.settle()
+    assert panel.text_zh == "新书到馆，欢迎"
+    assert "新书到馆，欢迎" in h.find("field_zh").value and h.find("pending_pinyin").text == ""
+    type_keys("JIE")
+    h.tap("key:back")  # backspace first edits the pinyin, then the text
+    assert panel.pending == "ji"
+    for _ in range(4):  # "ji", then 迎 and 欢
+        h.tap("key:back")
+    assert panel.text_zh == "新书到馆，" and panel.pending == ""
+    h.tap("key:clear")
+    assert panel.text_zh == ""
+    type_keys("XINSHU")
+    h.tap("key:space")
+    assert panel.text_zh == "新书"
+
+    h.tap("field_en")
+    assert h.find("field_en").chosen and not h.find("field_zh").chosen
+    type_keys("NEW")
+    h.tap("key:space")
+    type_keys("BOOKS")
+    h.tap("key:period")
+    assert panel.text_en == "New books."
+    _shot(h, "announcement-1280x800-zh")
+
+    h.tap("announce_save")
+    assert h.wait_for(lambda: h.find("announce_status").text == "今日公告已更新，首页马上显示", timeout=10)
+    with database.read() as s:
+        assert [(a.text, a.text_en) for a in s.scalars(select(Announcement))
+                if a.starts_at is not None] == [("新书", "New books.")]
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "announcement")).one()
+        assert audit.detail["staff"] == "王老师" and audit.outcome == "added"
+    h.settle()
+    assert h.app.branch is not None and ("新书", "New books.") in h.app.branch.announcements
+
+    h.tap("staff_signout")
+    assert staff_runner.wait_idle(10)
+    assert h.wait_for(lambda: h.app.root.manager.current == "attract", timeout=10)
+    assert panel.text_zh == "" and panel.text_en == ""  # nothing of the draft survives the sign-out
+    screen = h.current_screen()
+    texts = {screen.rotating_text(h.app.branch, n, "zh_CN") for n in range(len(h.app.branch.announcements) + 5)}
+    assert "新书" in texts
+    assert "New books." in {screen.rotating_text(h.app.branch, n, "en") for n in range(10)}

@@ -186,7 +186,7 @@ class StaffLoginScreen(KioskScreen):
         self.pin = ""
 
 
-STAFF_TABS = ("home", "dashboard", "overdue", "status")
+STAFF_TABS = ("home", "dashboard", "overdue", "status", "announcement")
 _chart_dir: Path | None = None
 
 
@@ -208,7 +208,7 @@ class StaffScreen(KioskScreen):
     def on_kv_post(self, *_: Any) -> None:
         self.panels: dict[str, Any] = {
             "home": StaffReportPanel(screen=self), "dashboard": DashboardPanel(), "overdue": OverduePanel(),
-            "status": StatusScanPanel(),
+            "status": StatusScanPanel(), "announcement": AnnouncementPanel(),
         }
         self._show_tab()
 
@@ -224,6 +224,7 @@ class StaffScreen(KioskScreen):
         self.tab = "home"
         self.panels["overdue"].page = None
         self.panels["dashboard"].clear()
+        self.panels["announcement"].clear()
 
     def open_tab(self, name: str) -> None:
         if name not in STAFF_TABS:
@@ -238,6 +239,8 @@ class StaffScreen(KioskScreen):
             self.panels["dashboard"].refresh()
         elif name == "overdue":
             self.panels["overdue"].load(0)
+        elif name == "announcement":
+            self.panels["announcement"].load()
 
     def on_tab(self, *_: Any) -> None:
         self._show_tab()
@@ -373,6 +376,160 @@ class StatusScanPanel(BoxLayout):
 
     def scan_rows(self, view: SessionView, lang: str, _elder: bool) -> list[dict[str, Any]]:
         return _scan_rows(view, lang) if view.staff_mode else []
+
+
+PUNCTUATION = {"comma": ("，", ","), "period": ("。", "."), "colon": ("：", ":"), "dash": ("—", "-")}
+"""Announcement keyboard marks: full-width in the Chinese text, ASCII in the English one."""
+
+
+class AnnouncementPanel(BoxLayout):
+    """Today's announcement, typed on our own keyboard: pinyin + candidates for Chinese, letters for English.
+
+    Candidates are looked up on the UI worker (the pinyin tables take a second to build the first time, then a
+    lookup is well under a millisecond); only the answer for the newest letters is shown. Saving goes through the
+    session's `staff_save_announcement` on the worker too, and the attract screen re-reads the branch afterwards."""
+
+    text_zh = StringProperty("")
+    text_en = StringProperty("")
+    field = StringProperty("zh")
+    pending = StringProperty("")
+    """Pinyin letters typed and not yet turned into characters."""
+    choices = ListProperty([])
+    status_key = StringProperty("")
+    status_error = BooleanProperty(False)
+    loaded = BooleanProperty(False)
+    saving = BooleanProperty(False)
+    max_chars = NumericProperty(120)
+
+    def clear(self) -> None:
+        self.text_zh = self.text_en = self.pending = self.status_key = ""
+        self.choices, self.field, self.loaded, self.saving, self.status_error = [], "zh", False, False, False
+
+    def load(self) -> None:
+        from kiosk.librarian import ANNOUNCEMENT_MAX_CHARS
+
+        app = _app()
+        self.clear()
+        self.max_chars = ANNOUNCEMENT_MAX_CHARS
+        source = getattr(app.session, "staff_announcement", None)
+        if not callable(source):
+            self.status_key, self.status_error = "ui.librarian.unavailable", True
+            return
+        self.status_key = "ui.common.loading"
+
+        def loaded(value: Any) -> None:
+            self.loaded, self.status_key = value is not None, "" if value is not None else "ui.librarian.unavailable"
+            self.status_error = value is None
+            if value is not None:
+                self.text_zh, self.text_en = value.text, value.text_en
+
+        app.worker.submit("announcement", source, loaded, self._failed)
+        from kiosk.pinyin_input import warm_up
+
+        app.worker.submit("ime_warm_up", warm_up, lambda _none: None)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.saving = False
+        self.status_key = getattr(exc, "key", "librarian.announcement.failed")
+        self.status_error = True
+
+    def choose_field(self, name: str) -> None:
+        self._commit_pending()
+        self.field = name
+
+    def shown_text(self, text: str, pending: str, editing: bool) -> str:
+        """The text with the pinyin being typed and a caret at its end, so the librarian sees where keys go."""
+        return text + pending + ("▏" if editing else "")
+
+    def candidate_text(self, choices: list[Any], index: int) -> str:
+        return choices[index].text if index < len(choices) else ""
+
+    def _set(self, value: str) -> None:
+        value = value[: int(self.max_chars)]
+        if self.field == "zh":
+            self.text_zh = value
+        else:
+            self.text_en = value
+
+    def _text(self) -> str:
+        return self.text_zh if self.field == "zh" else self.text_en
+
+    def _commit_pending(self) -> None:
+        """Letters typed but not turned into characters stay as letters (a brand name, an abbreviation)."""
+        if self.pending:
+            self.text_zh, self.pending, self.choices = (self.text_zh + self.pending)[: int(self.max_chars)], "", []
+
+    def on_key(self, key: str) -> None:
+        self.status_key = ""
+        if self.field == "zh" and len(key) == 1 and key.isalpha():
+            self.pending = (self.pending + key.lower())[:24]
+        elif self.field == "zh" and key == "back" and self.pending:
+            self.pending = self.pending[:-1]
+        elif key == "space" and self.field == "zh" and self.pending:
+            self.pick(0)  # as in every pinyin IME: space takes the first candidate
+            return
+        else:
+            self._commit_pending()
+            text = self._text()
+            if key == "back":
+                self._set(text[:-1])
+            elif key == "clear":
+                self._set("")
+            elif key == "space":
+                self._set(text + " ")
+            elif key in PUNCTUATION:
+                self._set(text + PUNCTUATION[key][0 if self.field == "zh" else 1])
+            elif len(key) == 1:
+                self._set(text + (key.upper() if self._capitalise(text) else key.lower()))
+            return
+        self._lookup()
+
+    @staticmethod
+    def _capitalise(text: str) -> bool:
+        """English: a capital at the start and after a full stop, small letters elsewhere (no shift key to find)."""
+        stripped = text.rstrip()
+        return not stripped or stripped[-1] in ".!?:"
+
+    def _lookup(self) -> None:
+        from kiosk.pinyin_input import candidates
+
+        letters = self.pending
+        if not letters:
+            _app().worker.cancel("ime")
+            self.choices = []
+            return
+        _app().worker.submit("ime", lambda: candidates(letters, 6),
+                             lambda found: setattr(self, "choices", found) if self.pending == letters else None)
+
+    def pick(self, index: int) -> None:
+        if index >= len(self.choices) or self.field != "zh":
+            return
+        choice = self.choices[index]
+        rest = self.pending[choice.consumes :]
+        self.text_zh = (self.text_zh + choice.text)[: int(self.max_chars)]
+        self.pending, self.choices = rest, []
+        self._lookup()
+
+    def save(self) -> None:
+        app = _app()
+        self._commit_pending()
+        action = getattr(app.session, "staff_save_announcement", None)
+        if not callable(action) or not self.loaded:
+            return
+        self.saving, self.status_key = True, ""
+        text_zh, text_en = self.text_zh, self.text_en
+
+        def saved(value: Any) -> None:
+            self.saving = False
+            if value is None:
+                self.status_key, self.status_error = "ui.librarian.unavailable", True
+                return
+            self.text_zh, self.text_en = value.text, value.text_en
+            self.status_key = "librarian.announcement.saved" if value.text else "librarian.announcement.removed"
+            self.status_error = False
+            app.refresh_browse_data()
+
+        app.worker.submit("announcement", lambda: action(text_zh, text_en), saved, self._failed)
 
 
 class FindScreen(KioskScreen):
@@ -630,7 +787,7 @@ SCREENS: dict[str, type[KioskScreen]] = {
 }
 
 
-LIBRARIAN_KV = ("dashboard", "librarian_overdue", "librarian_status")
+LIBRARIAN_KV = ("dashboard", "librarian_overdue", "librarian_status", "librarian_announcement")
 """Rules of the librarian panels shown inside the staff screen (loaded before it: the staff screen builds them)."""
 
 
