@@ -198,9 +198,12 @@ def check_invariants(db: Database, policy: LendingPolicy) -> list[str]:
 
 
 def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branch_code: str = "SIM",
-                 titles: int = 400, residents: int = 60, device_every: int = 40,
+                 titles: int = 400, residents: int = 60, device_every: int = 40, days: float | None = None,
                  progress: Callable[[int, int], None] | None = None) -> DaySummary:
+    """`days`: spread the visits over this much simulated time (a week of a busy room: `days=7` with 20,000
+    visits); default 60–900 s between visits, as in a quiet room."""
     rng = random.Random(seed)
+    mean_gap = days * 86400 / sessions if days else 480.0
     clocks = FakeClocks(datetime(2026, 11, 1, 0, 30, tzinfo=UTC))
     cards = make_cards(residents, rng)
     known = cards[: residents * 3 // 4]  # the rest are strangers: first use asks for consent
@@ -254,9 +257,22 @@ def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branc
         else:
             machine.card(card_event(card))
 
+    def replug_scanner() -> bool:
+        """Pull the scanner's cable and plug it back; True once the driver has reconnected by itself."""
+        from devices.events import HealthState
+
+        assert rig is not None
+        rig.scan_sim.replug()
+        summary.faults_injected["scanner_unplug"] += 1
+        rig._wait(lambda: rig.scanner.health.state != HealthState.CONNECTED, 2.0)
+        return rig._wait(lambda: rig.scanner.health.state == HealthState.CONNECTED, 8.0)
+
     def scan(code: str, via_devices: bool) -> None:
         before = machine.view.sequence
         if via_devices and rig is not None and rig.scan_sim is not None:
+            if rng.random() < 0.1 and not replug_scanner():
+                summary.device_events_missed += 1
+                return
             if rng.random() < 0.3:
                 rig.scan_sim.send_garbage(12, seed=rng.randrange(1 << 30))
                 rig.scan_sim.send(b"\r\n")
@@ -284,7 +300,7 @@ def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branc
             baseline = resource_usage()
         via_devices = bool(device_every) and n % device_every == device_every - 1
         summary.device_sessions += via_devices
-        clocks.advance(rng.uniform(60, 900))
+        clocks.advance(rng.uniform(0.125, 1.875) * mean_gap)
         kind = rng.choices(("borrow", "return", "account", "stranger", "idle"), (45, 25, 15, 8, 7))[0]
         if kind == "return":
             with db.read() as s:

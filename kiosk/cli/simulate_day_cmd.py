@@ -22,6 +22,9 @@ def simulate_day_command(
     device_every: Annotated[int, typer.Option(
         "--device-every", min=0, help="Every Nth visit goes through the real drivers with wire faults (0: none).",
     )] = 40,
+    days: Annotated[float | None, typer.Option(
+        "--days", min=0.1, help="Spread the visits over this many simulated days (default: 60–900 s apart).",
+    )] = None,
     database_url: Annotated[str | None, typer.Option(
         "--database-url", help="Simulate on this (empty) database; default: a fresh SQLite file in a temp dir.",
     )] = None,
@@ -38,6 +41,7 @@ def simulate_day_command(
                           disable=as_json) as bar:
                 task = bar.add_task("visits", total=sessions)
                 summary = simulate_day(db, secret, sessions=sessions, seed=seed, device_every=device_every,
+                                       days=days,
                                        progress=lambda done, _total: bar.update(task, completed=done))
         finally:
             db.dispose()

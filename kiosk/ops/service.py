@@ -1,7 +1,8 @@
 """`OpsRuntime`: everything an unattended kiosk runs beside its core, started and stopped in one place.
 
 Order matters at start: the umask before any file exists, permissions before the lock file is written, the
-instance lock before the database opens (so `kiosk db restore` can see us), logging before anything logs, READY to
+instance lock before the database opens (so `kiosk db restore` can see us), logging before anything logs (and the
+redacting crash hooks right after it), READY to
 systemd last, once the caller's core is up (`ready()`). The caller (kiosk.app) owns the heartbeat wiring: it calls
 `heartbeat.beat()` from the core's main loop (the UI's Clock), because only the core can prove it is not hung.
 """
@@ -19,6 +20,7 @@ from kiosk.config import Settings
 from kiosk.ops.alerts.dispatcher import AlertDispatcher
 from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.ops.backup import BackupError, backup_due, scheduled_backup
+from kiosk.ops.crash_reports import CrashReporter
 from kiosk.ops.disk import DiskAlerter, DiskSpace
 from kiosk.ops.instance import KioskInstanceLock
 from kiosk.ops.logging_setup import setup_logging
@@ -41,6 +43,7 @@ class OpsRuntime:
         self.dispatcher: AlertDispatcher | None = None
         self.disk = DiskAlerter(self, self.ops)
         self._log_handler: RotatingFileHandler | None = None
+        self.crash_reports = CrashReporter(settings.data_dir / "crash")
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
         self._previous_umask: int | None = None
@@ -61,6 +64,7 @@ class OpsRuntime:
         harden_data_dir(self.settings)
         self.lock.acquire()
         self._log_handler = setup_logging(self.settings)
+        self.crash_reports.install()
         self.dispatcher = AlertDispatcher.from_settings(self.settings)
         self.dispatcher.start()
         if maintenance:
@@ -100,6 +104,7 @@ class OpsRuntime:
         if self.dispatcher is not None:
             self.dispatcher.stop()
             self.dispatcher = None
+        self.crash_reports.uninstall()
         if self._log_handler is not None:
             logging.getLogger().removeHandler(self._log_handler)
             self._log_handler.close()

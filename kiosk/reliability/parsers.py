@@ -219,3 +219,49 @@ def run_target(target: ParserTarget, data: bytes) -> Summary:
         return {"ok": target.parse(data)}
     except target.refusals as exc:
         return {"refused": type(exc).__name__}
+
+
+@dataclass
+class FuzzTally:
+    inputs: int = 0
+    accepted: int = 0
+    refused: int = 0
+    crashes: list[str] | None = None
+    """`ExceptionType: hex of the first bytes` of each input that raised something undocumented."""
+
+
+def mutate(rng: Any, seeds: list[bytes]) -> bytes:
+    """A seed with up to four bit flips, cuts, insertions or splices (the same moves as the hypothesis test)."""
+    data = bytearray(rng.choice(seeds))
+    for _ in range(rng.randint(0, 4)):
+        op, at = rng.choice(("flip", "cut", "insert", "splice")), rng.randint(0, len(data))
+        if op == "flip" and data:
+            data[min(at, len(data) - 1)] ^= 1 << rng.randint(0, 7)
+        elif op == "cut":
+            del data[at: at + rng.randint(1, 64)]
+        elif op == "insert":
+            data[at:at] = rng.randbytes(rng.randint(1, 16))
+        else:
+            data[at:] = rng.choice(seeds)
+    return bytes(data)
+
+
+def fuzz(target: ParserTarget, seeds: list[bytes], *, inputs: int, seed: int) -> FuzzTally:
+    """`inputs` random byte strings (a third) and corpus mutations (the rest) through one parser, outside pytest:
+    `kiosk reliability report` uses it for the figures in docs/RELIABILITY.md."""
+    import random
+
+    rng = random.Random(seed)
+    tally = FuzzTally(crashes=[])
+    for n in range(inputs):
+        data = rng.randbytes(rng.randint(0, 600)) if n % 3 == 0 else mutate(rng, seeds or [b""])
+        tally.inputs += 1
+        try:
+            outcome = run_target(target, data)
+        except Exception as exc:  # recorded, so the report shows it instead of dying on the first
+            assert tally.crashes is not None
+            tally.crashes.append(f"{type(exc).__name__}: {data[:24].hex()}")
+            continue
+        tally.accepted += "ok" in outcome
+        tally.refused += "refused" in outcome
+    return tally

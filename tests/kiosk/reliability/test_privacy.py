@@ -108,3 +108,41 @@ def _stop_simulators() -> Iterator[None]:
     from devices.simulators.registry import stop_all
 
     stop_all()
+
+
+def test_a_crash_report_never_carries_an_id_number(kiosk_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An uncaught exception whose message quotes a raw ID number, in a device thread and in the main thread:
+    the crash file, the log file and stderr (the systemd journal) hold only the redacted form."""
+    import stat
+    import sys
+    import threading
+
+    from kiosk.ops.service import OpsRuntime
+
+    card = DEMO_CARDS[0]
+    settings = load_settings()
+    ops = OpsRuntime(settings)
+    ops.start(maintenance=False)
+    try:
+        def device_thread() -> None:
+            raise ValueError(f"record {card.id_number} did not decode")
+
+        worker = threading.Thread(target=device_thread, name="idcard-reader")
+        worker.start()
+        worker.join()
+        try:
+            raise KeyError(f"patron {card.id_number.lower()} not cached")
+        except KeyError:
+            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]  # what the interpreter calls on the way out
+    finally:
+        ops.stop()
+    reports = sorted((settings.data_dir / "crash").glob("crash-*.txt"))
+    assert len(reports) == 2 and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in reports)
+    crash_text = "".join(p.read_text(encoding="utf-8") for p in reports)
+    assert "idcard-reader" in crash_text and "[ID-REDACTED]" in crash_text and "KeyError" in crash_text
+    log_file = "".join(p.read_text(encoding="utf-8") for p in (settings.data_dir / "logs").glob("kiosk.log*"))
+    journal = capsys.readouterr().err
+    assert "ValueError" in journal and "ValueError" in log_file
+    for where, text_ in {"crash report": crash_text, "log file": log_file, "stderr": journal}.items():
+        for secret_value in (card.id_number, card.id_number.lower()):
+            assert secret_value not in text_, f"{where} contains an ID number"
