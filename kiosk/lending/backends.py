@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from catalog.db import Database
 from kiosk.config import Settings
+from kiosk.errors import ConfigError
 from kiosk.lending.policy import network_policy
 from kiosk.lending.port import CirculationPort
 from kiosk.lending.service import Circulation
+
+
+def sip2_backend(settings: Settings) -> bool:
+    """`[circulation] backend = "sip2"`: lend from a library system ([sip2.client]); "local" (default) lends here."""
+    table = settings.extra.get("circulation", {})
+    backend = table.get("backend", "local") if isinstance(table, dict) else None
+    if backend not in ("local", "sip2"):
+        raise ConfigError("circulation.backend", 'must be "local" or "sip2"')
+    return backend == "sip2"
 
 
 def local_circulation(settings: Settings, db: Database) -> Circulation:
@@ -20,4 +30,9 @@ def local_circulation(settings: Settings, db: Database) -> Circulation:
 
 
 def build_circulation(settings: Settings, db: Database) -> CirculationPort:
+    if sip2_backend(settings):
+        from kiosk.sip2.circulation import Sip2Circulation
+        from kiosk.sip2.settings import sip2_client_settings
+
+        return Sip2Circulation.from_settings(sip2_client_settings(settings.extra), local_circulation(settings, db))
     return local_circulation(settings, db)

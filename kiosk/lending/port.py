@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from devices.events import CardPresented
 from kiosk.lending.errors import RenewalRefused
 from kiosk.lending.policy import LendingPolicy
 from kiosk.lending.service import BranchRef, CheckinResult, CheckoutResult, PatronStanding, RenewResult
@@ -46,3 +47,18 @@ class CirculationPort(Protocol):
                         title: str) -> RenewalRefused | None: ...
 
     def record_rating(self, score: str, tags: tuple[str, ...] = ()) -> None: ...
+
+
+@runtime_checkable
+class IdentifiesByCard(Protocol):
+    """A backend that needs the card itself, not just its key: a library system over SIP2 only knows the number
+    printed on its own cards (`CardPresented.patron_identifier`, which never leaves memory otherwise)."""
+
+    def find_card(self, card: CardPresented) -> int | None: ...
+
+
+def find_patron_for(circulation: CirculationPort, card: CardPresented) -> int | None:
+    """The patron a presented card belongs to, asking the backend in the way it can answer."""
+    if isinstance(circulation, IdentifiesByCard):
+        return circulation.find_card(card)
+    return circulation.find_patron(card.key)

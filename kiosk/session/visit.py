@@ -24,7 +24,7 @@ from kiosk.lending.errors import (
     RenewalRefused,
     UnknownCard,
 )
-from kiosk.lending.port import CirculationPort
+from kiosk.lending.port import CirculationPort, find_patron_for
 from kiosk.lending.service import PatronStanding
 from kiosk.session.view import (
     LoanLine,
@@ -175,14 +175,21 @@ class VisitMachine:
             self._reset()
         if event.expired:
             return self._set(last=Message("session.card_expired", {}, Severity.ERROR))
-        patron_id = self.circulation.find_patron(event.key)
+        try:
+            patron_id = find_patron_for(self.circulation, event)
+        except Refusal as refusal:  # a remote library system that does not answer
+            return self._set(last=self.refusal_message(refusal))
         if patron_id is None:
             policy = self.circulation.branch().policy
             if not policy.self_registration:
                 return self._set(last=self.refusal_message(UnknownCard()))
             self._visit = _Visit(card=event)
             return self._set(screen=Screen.CONSENT, last=None)
-        return self._welcome(patron_id, event)
+        try:
+            return self._welcome(patron_id, event)
+        except Refusal as refusal:
+            self._reset()
+            return self._set(last=self.refusal_message(refusal))
 
     def _welcome(self, patron_id: int, event: CardPresented) -> SessionView:
         self.circulation.touch_patron(patron_id, card_valid_until=event.valid_until)

@@ -7,6 +7,7 @@ an item's shelf state for Item Information (17), which changes nothing.
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from kiosk.lending.policy import LendingPolicy
 from kiosk.lending.service import CheckinResult, CheckoutResult, Circulation, PatronStanding, RenewResult
 
 _SQLITE_WRITERS = threading.Lock()
+CARD_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,12 @@ class LocalBackend:
 
     def patron_key(self, identifier: str) -> str:
         """A resident ID number maps through `person_key` (both cards of a resident are one patron); anything
-        else is a library card number, keyed as the card readers key it (`card_key(secret, "card", number)`)."""
+        else is a library card number, keyed as the card readers key it (`card_key(secret, "card", number)`).
+        A 64-hex-digit identifier is already such a key: a kiosk of this network with `patron_id = "card_key"`
+        sends it so that no card or ID number travels at all (only holders of the network secret can make one)."""
         number = identifier.strip()
+        if CARD_KEY.fullmatch(number):
+            return number
         if is_valid_id_number(number):
             return person_key(self._secret, number)
         return card_key(self._secret, "card", number)

@@ -86,7 +86,9 @@ class Sip2Server(socketserver.ThreadingTCPServer):
         return Sip2Session(self.settings, self.backends)
 
     def start_in_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name="sip2-server", daemon=True)
+        # A short poll keeps `shutdown()` quick (tests start and stop many servers).
+        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="sip2-server",
+                                  daemon=True)
         thread.start()
         return thread
 

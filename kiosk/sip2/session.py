@@ -246,7 +246,9 @@ class Sip2Session:
         fixed.update(ok="1", resensitize="Y", alert=yn(result.in_transit))
         message = "sip2.checkin_transit" if result.in_transit else "sip2.checkin_ok"
         text = self._text(message, language, title=result.title, branch=result.home_branch)
-        return make("10", fixed, [*base, ("AQ", result.shelf_location), ("AJ", result.title), ("AF", text)])
+        # CV 04 "send to other library" with CT the destination: what sorters and self-check machines route by.
+        transit: list[tuple[str, str | None]] = [("CV", "04"), ("CT", result.home_branch)] if result.in_transit else []
+        return make("10", fixed, [*base, ("AQ", result.shelf_location), ("AJ", result.title), ("AF", text), *transit])
 
     def _renew(self, request: Message) -> Message:
         language = self._language(request)

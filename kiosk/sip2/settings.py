@@ -78,3 +78,65 @@ def sip2_settings(extra: Mapping[str, Any]) -> Sip2Settings:
             raise ConfigError(f"{where}.user", f"duplicate user {account.user!r}")
         accounts.append(account)
     return Sip2Settings(tuple(accounts), encoding, language, float(timeout))
+
+
+# ---------------------------------------------------------------------------------------------------- client
+PATRON_ID_MODES = ("card_number", "id_number", "card_key")
+
+
+@dataclass(frozen=True)
+class Sip2ClientSettings:
+    """`[sip2.client]`: the library system this kiosk lends from when `[circulation] backend = "sip2"`.
+
+    `patron_id` says what goes into the SIP2 patron identifier (AA), because the library system only knows its
+    own patron barcodes, and a raw ID number must never leave the kiosk by accident:
+    - `card_number` (default): the number read from a library card; ID and social-security cards are not sent
+      (the resident is told the card is unknown here).
+    - `id_number`: the number read from any card, resident ID numbers included. Many Chinese library systems use
+      the ID number as the reader number; the operator must choose this explicitly.
+    - `card_key`: this network's keyed hash of the card (what our own database stores). Only a server sharing the
+      network secret, i.e. our own `kiosk sip2 serve`, knows it; no number leaves the kiosk at all.
+    """
+
+    host: str
+    port: int = 6001
+    user: str = ""
+    password: str = ""
+    location: str = ""
+    institution: str = ""
+    encoding: str = "utf-8"
+    timeout_s: float = 10.0
+    retries: int = 3
+    patron_id: str = "card_number"
+
+
+def sip2_client_settings(extra: Mapping[str, Any]) -> Sip2ClientSettings:
+    """Validate `[sip2.client]`; raises `ConfigError` naming the key when absent or wrong."""
+    sip2 = extra.get("sip2", {})
+    table = sip2.get("client") if isinstance(sip2, Mapping) else None
+    where = "sip2.client"
+    if not isinstance(table, Mapping):
+        raise ConfigError(where, 'add a [sip2.client] table (host, port, user, password, institution) for '
+                                 'backend = "sip2"')
+    host = _text(table, "host", where)
+    port = table.get("port", 6001)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise ConfigError(f"{where}.port", "must be a TCP port between 1 and 65535")
+    encoding = table.get("encoding", "utf-8")
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise ConfigError(f"{where}.encoding", f"unknown encoding {encoding!r}") from None
+    timeout = table.get("timeout_s", 10)
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not 0.1 <= timeout <= 120:
+        raise ConfigError(f"{where}.timeout_s", "must be a number of seconds between 0.1 and 120")
+    retries = table.get("retries", 3)
+    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 10:
+        raise ConfigError(f"{where}.retries", "must be a whole number between 0 and 10")
+    mode = table.get("patron_id", "card_number")
+    if mode not in PATRON_ID_MODES:
+        raise ConfigError(f"{where}.patron_id", f"must be one of {', '.join(PATRON_ID_MODES)}")
+    return Sip2ClientSettings(host, port, _text(table, "user", where), _text(table, "password", where, required=False),
+                              _text(table, "location", where, required=False),
+                              _text(table, "institution", where, required=False), encoding, float(timeout), retries,
+                              mode)
