@@ -28,6 +28,7 @@ from kiosk.entry.settings import entry_settings
 from kiosk.entry.station import EntryOutcome, EntryStation, open_entry_station
 from kiosk.lending.backends import build_circulation
 from kiosk.librarian import Librarian
+from kiosk.offline.backend import OfflineCirculation
 from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.session.runner import SessionRunner
 from kiosk.session.view import Message, Severity
@@ -69,6 +70,7 @@ class KioskRuntime:
         self.settings = settings
         self.alerts = alerts
         """Where night-time problems go (webhook/MQTT through kiosk.ops); None: logged only."""
+        self._paper_out: set[str] = set()
         self.db = db or open_database(settings)
         self.secret = network_secret(settings)
         self.circulation = build_circulation(settings, self.db)
@@ -83,11 +85,20 @@ class KioskRuntime:
         self.session = SessionRunner(self.machine)
         self.session.reporter = self.staff_report
         self.session.help_handler = self.help_requested
+        if isinstance(self.circulation, OfflineCirculation):
+            # The offline backend notices outages on its own threads; the machine is single-threaded, so the change
+            # is queued to the session's worker like any other event.
+            self.circulation.alerts = alerts
+            self.circulation.on_connectivity = self._connectivity_changed
+            self._connectivity_changed(self.circulation.is_online)
         self.wedge = WedgeAssembler() if url_scheme(settings.devices.scanner or "x") == "hid" else None
         self._traffic_queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffic")
         self.entry: EntryStation | None = None
         """The night door (reader outside + relay), when `[entry] enabled = true`."""
         self._started = False
+
+    def _connectivity_changed(self, online: bool) -> None:
+        self.session._do(lambda: self.machine.set_offline(not online))
 
     def _route(self, event: DeviceEvent) -> None:
         if isinstance(event, DeviceHealth):
@@ -148,10 +159,17 @@ class KioskRuntime:
         """A device that failed (not one reconnecting for a moment) is a condition for the librarian on duty."""
         if self.alerts is None:
             return
-        if event.state is HealthState.FAILED:
+        if event.state is HealthState.FAILED and event.reason == "paper_out":
+            # Its own kind: the librarian brings a paper roll, not a technician.
+            self._paper_out.add(event.device)
+            self.alerts.raise_alert(AlertKind.PAPER_OUT, event.device)
+        elif event.state is HealthState.FAILED:
             self.alerts.raise_alert(AlertKind.DEVICE_FAILURE, event.device, reason=event.reason[:120])
         elif event.state is HealthState.CONNECTED:
             self.alerts.resolve(AlertKind.DEVICE_FAILURE, event.device)
+            if event.device in self._paper_out:
+                self._paper_out.discard(event.device)
+                self.alerts.resolve(AlertKind.PAPER_OUT, event.device)
 
     def feed_key(self, key: str, at: float | None = None) -> None:
         """Raw key events from the touch screen's window, for a keyboard-wedge scanner (`devices.scanner = "hid:"`)."""
@@ -187,5 +205,7 @@ class KioskRuntime:
         self.session.stop()
         self.devices.stop()
         self._traffic_queue.shutdown(wait=True)
+        if isinstance(self.circulation, OfflineCirculation):
+            self.circulation.close()
         self.db.dispose()
         self._started = False

@@ -35,4 +35,11 @@ def build_circulation(settings: Settings, db: Database) -> CirculationPort:
         from kiosk.sip2.settings import sip2_client_settings
 
         return Sip2Circulation.from_settings(sip2_client_settings(settings.extra), local_circulation(settings, db))
+    from kiosk.offline.settings import offline_settings
+
+    if offline_settings(settings).enabled:
+        # `[offline] enabled` (default on for a shared PostgreSQL): keep lending through the journal in an outage.
+        from kiosk.offline.backend import open_offline_circulation
+
+        return open_offline_circulation(settings, db)
     return local_circulation(settings, db)

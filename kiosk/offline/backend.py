@@ -1,0 +1,615 @@
+"""`OfflineCirculation`: the kiosk's own `Circulation` while the database answers, the journal while it does not.
+
+Every action first goes to the database with a deadline (`[offline] switch_after_s`, 1.5 s by default); a refused,
+timed-out or dropped connection switches the kiosk offline at once and the same action is answered from the local
+cache and committed to the journal. Refusals (a blocked card, an unknown barcode) are answers, not outages, and
+pass through unchanged. A background thread refreshes the cache every minute while online and, while offline,
+probes the database every second; when it answers, the journal replays in order and only an empty journal puts the
+kiosk back online, so an online action can never overtake an offline one.
+
+Patrons registered while offline (only where `allow_unknown_patrons`) get a negative local id; the journal knows
+them by card key, which is also how the replay finds (or registers) them centrally.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from catalog.db import Database
+from kiosk.config import Settings
+from kiosk.lending.errors import (
+    AlreadyOnYourCard,
+    IsbnNotItem,
+    ItemNotFound,
+    ItemNotLoanable,
+    ItemOnLoanElsewhere,
+    LoanLimitReached,
+    NotOnLoan,
+    PatronBlocked,
+    Refusal,
+    RenewalRefused,
+)
+from kiosk.lending.policy import LendingPolicy, network_policy
+from kiosk.lending.service import (
+    BranchRef,
+    CheckinResult,
+    CheckoutResult,
+    Circulation,
+    LoanRecord,
+    PatronRecord,
+    PatronStanding,
+    RenewResult,
+    looks_like_isbn,
+)
+from kiosk.offline.cache import CacheStats, branch_meta, refresh_cache
+from kiosk.offline.connectivity import Unreachable, call_with_deadline, is_connectivity_error, reason_of
+from kiosk.offline.errors import OfflineLimitReached, offline_renewal_refused
+from kiosk.offline.journal import Journal, from_iso, iso
+from kiosk.offline.replay import Replayer, ReplayReport, flush_ratings
+from kiosk.offline.settings import OfflineSettings, offline_settings
+from kiosk.ops.alerts.model import AlertKind, AlertSink
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+REFRESH_DEADLINE_S = 60.0
+REPLAY_ROW_DEADLINE_S = 10.0
+PROBE_DEADLINE_S = 3.0
+
+
+@dataclass(frozen=True)
+class OfflineCheckoutResult(CheckoutResult):
+    """A loan the database has not confirmed yet: `pending` tells the screen to say it will be confirmed."""
+
+    pending: bool = True
+    uuid: str = ""
+
+
+@dataclass(frozen=True)
+class OfflineCheckinResult(CheckinResult):
+    pending: bool = True
+    uuid: str = ""
+
+
+@dataclass(frozen=True)
+class OfflineRenewResult(RenewResult):
+    pending: bool = True
+    uuid: str = ""
+
+
+def _columns(row: sqlite3.Row) -> list[str]:
+    """Column names (`in row` would search the values): a local patron row and a cached one differ."""
+    return row.keys()
+
+
+def _policy_from(meta: dict[str, Any]) -> LendingPolicy:
+    known = LendingPolicy.__dataclass_fields__
+    return LendingPolicy(**{k: v for k, v in dict(meta.get("policy", {})).items() if k in known})
+
+
+class OfflineCirculation:
+    """A `CirculationPort` that keeps lending when the shared database is unreachable. Thread-safe."""
+
+    def __init__(self, online: Circulation, journal: Journal, settings: OfflineSettings, *,
+                 alerts: AlertSink | None = None) -> None:
+        self.online = online
+        self.journal = journal
+        self.settings = settings
+        self.kiosk_id = online.kiosk_id
+        self.clock = online.clock
+        self.alerts = alerts
+        self.on_connectivity: Callable[[bool], None] | None = None
+        """Called (on whichever thread noticed) with True when the kiosk is back online, False when it went off."""
+        self.replayer = Replayer(online, journal, run=lambda fn: call_with_deadline(fn, REPLAY_ROW_DEADLINE_S,
+                                                                                   "offline-replay"))
+        self.last_reason = ""
+        self.last_replay: ReplayReport | None = None
+        self.last_refresh: CacheStats | None = None
+        self.switched_at: float | None = None
+        """time.monotonic() of the last switch offline (tests and the chaos bench measure the switch with it)."""
+        self._online = journal.backlog() == 0
+        self._replay_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._probe: threading.Thread | None = None
+        self._alerting = False
+
+    # ------------------------------------------------------------------ state
+    @property
+    def is_online(self) -> bool:
+        return self._online
+
+    def backlog(self) -> int:
+        return self.journal.backlog()
+
+    def _go_offline(self, reason: str) -> None:
+        with self.journal.reading():
+            was = self._online
+            self._online = False
+            self.last_reason = reason
+        if was:
+            self.switched_at = time.monotonic()
+            log.warning("database unreachable (%s): kiosk %s works offline", reason, self.kiosk_id)
+            self._notify(False)
+
+    def _go_online(self) -> bool:
+        """Back online only with an empty journal, decided under the journal's lock so no row slips in between."""
+        with self.journal.reading() as conn:
+            if conn.execute("SELECT 1 FROM journal WHERE state = 'pending' LIMIT 1").fetchone() is not None:
+                return False
+            was = self._online
+            self._online = True
+        if not was:
+            log.warning("database reachable again: kiosk %s is back online", self.kiosk_id)
+            self._notify(True)
+        return True
+
+    def _notify(self, online: bool) -> None:
+        hook = self.on_connectivity
+        if hook is not None:
+            try:
+                hook(online)
+            except Exception:
+                log.exception("connectivity hook failed")
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the database within the switch deadline; raise Unreachable (after switching) if it fails."""
+        if not self._online:
+            raise Unreachable(self.last_reason or "offline")
+        try:
+            return call_with_deadline(fn, self.settings.switch_after_s)
+        except Refusal:
+            raise
+        except Exception as error:
+            # A driver error of another kind on a connection the network just broke ("can't change autocommit
+            # now" from a BAD psycopg connection) is an outage too: a quick probe tells it from a real bug.
+            if is_connectivity_error(error) or (isinstance(error, DBAPIError) and not self.probe()):
+                self._go_offline(reason_of(error))
+                raise Unreachable(reason_of(error)) from error
+            raise
+
+    # ------------------------------------------------------------------ background
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="offline-journal", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        self.journal.close()
+
+    def _run(self) -> None:
+        next_refresh = 0.0
+        while not self._stop.is_set():
+            try:
+                if not self._online or self.journal.backlog():
+                    if self._online or self.probe():
+                        self.replay_now()
+                elif time.monotonic() >= next_refresh:
+                    self.refresh_cache()
+                    next_refresh = time.monotonic() + self.settings.refresh_s
+                self._check_alert()
+            except Exception:
+                log.exception("offline journal loop")
+            self._stop.wait(self.settings.probe_s)
+
+    def probe(self) -> bool:
+        """One quick `SELECT 1`, at most one in flight (a probe stuck on a dead link must not pile up threads)."""
+        if self._probe is not None and self._probe.is_alive():
+            return False
+        result: dict[str, bool] = {}
+
+        def attempt() -> None:
+            try:
+                with self.online.db.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                result["ok"] = True
+            except Exception as error:
+                self.last_reason = reason_of(error)
+
+        self._probe = threading.Thread(target=attempt, name="offline-probe", daemon=True)
+        self._probe.start()
+        self._probe.join(PROBE_DEADLINE_S)
+        return result.get("ok", False)
+
+    def replay_now(self) -> ReplayReport:
+        """Apply every pending row in order; back online when the journal is empty. Safe from any thread."""
+        with self._replay_lock:
+            try:
+                report = self.replayer.replay()
+            except Exception as error:
+                if not is_connectivity_error(error):
+                    raise
+                self._go_offline(reason_of(error))
+                report = ReplayReport(remaining=self.journal.backlog(), error=reason_of(error))
+                self.last_replay = report
+                return report
+            self.last_replay = report
+            if report.complete:
+                try:
+                    call_with_deadline(lambda: flush_ratings(self.online, self.journal), REFRESH_DEADLINE_S)
+                except Exception as error:
+                    log.warning("offline ratings not stored yet: %s", reason_of(error))
+                if self._go_online() and (report.applied or report.exceptions or report.already):
+                    try:
+                        self.refresh_cache(full=False)
+                    except Exception as error:
+                        log.warning("cache refresh after replay failed: %s", reason_of(error))
+            if report.applied or report.exceptions or report.already:
+                log.info("journal replayed: %d applied, %d exceptions, %d already applied, %d left",
+                         report.applied, report.exceptions, report.already, report.remaining)
+            return report
+
+    def refresh_cache(self, *, full: bool = False) -> CacheStats:
+        """Copy patrons, items and open loans from the database into the journal file (raises when unreachable)."""
+        def work() -> CacheStats:
+            return refresh_cache(self.online.db, self.journal, self.online.branch(), self.clock(), full=full)
+
+        stats = call_with_deadline(work, REFRESH_DEADLINE_S, "offline-refresh")
+        self.last_refresh = stats
+        return stats
+
+    def _check_alert(self) -> None:
+        if self.alerts is None:
+            return
+        pending = self.journal.backlog()
+        oldest = self.journal.oldest_pending_at()
+        age = (self.clock() - oldest).total_seconds() if oldest else 0.0
+        if pending and (pending >= self.settings.alert_backlog or age >= self.settings.alert_after_s):
+            if not self._alerting:
+                self.alerts.raise_alert(AlertKind.JOURNAL_BACKLOG, self.kiosk_id, actions=pending,
+                                        oldest_min=int(age // 60))
+                self._alerting = True
+        elif self._alerting and not pending:
+            self.alerts.resolve(AlertKind.JOURNAL_BACKLOG, self.kiosk_id)
+            self._alerting = False
+
+    # ------------------------------------------------------------------ cache reads
+    def _cached_branch(self) -> BranchRef:
+        meta = self.journal.meta("branch")
+        if not isinstance(meta, dict):
+            raise Unreachable("the database is unreachable and this kiosk has no cached branch yet")
+        return BranchRef(int(meta["id"]), str(meta["code"]), str(meta["name"]), ZoneInfo(str(meta["tz"])),
+                         _policy_from(meta))
+
+    def branch(self) -> BranchRef:
+        if self.online._branch is None:  # prime the rules' branch cache from ours while offline
+            try:
+                branch = self._call(self.online.branch)
+                with self.journal.transaction() as conn:
+                    Journal.set_meta(conn, "branch", branch_meta(branch))
+            except Unreachable:
+                self.online._branch = self._cached_branch()
+        branch = self.online.branch()
+        if not self._online and not self.settings.allow_unknown_patrons and branch.policy.self_registration:
+            # Offline, a card never seen is refused at the card (UnknownCard) instead of after the consent screen.
+            return replace(branch, policy=replace(branch.policy, self_registration=False))
+        return branch
+
+    def _patron_row(self, conn: sqlite3.Connection, patron_id: int) -> sqlite3.Row | None:
+        if patron_id < 0:
+            local = conn.execute("SELECT * FROM local_patrons WHERE local_id = ?", (-patron_id,)).fetchone()
+            if local is None:
+                return None
+            known = conn.execute("SELECT * FROM cache_patrons WHERE card_key = ?", (local["card_key"],)).fetchone()
+            return known or local
+        row: sqlite3.Row | None = conn.execute("SELECT * FROM cache_patrons WHERE patron_id = ?",
+                                               (patron_id,)).fetchone()
+        return row
+
+    def _local_ids(self, conn: sqlite3.Connection, patron_id: int) -> tuple[int, ...]:
+        """Both ids a patron registered offline may have in the cache: the local one and, later, the central one."""
+        row = self._patron_row(conn, patron_id)
+        if row is None:
+            return (patron_id,)
+        ids = {patron_id}
+        if "patron_id" in _columns(row):
+            ids.add(int(row["patron_id"]))
+        local = conn.execute("SELECT local_id FROM local_patrons WHERE card_key = ?", (row["card_key"],)).fetchone()
+        if local is not None:
+            ids.add(-int(local[0]))
+        return tuple(sorted(ids))
+
+    def _offline_standing(self, conn: sqlite3.Connection, patron_id: int) -> PatronStanding:
+        row = self._patron_row(conn, patron_id)
+        if row is None:
+            raise LookupError(f"patron {patron_id} is not in this kiosk's offline cache")
+        policy = self.online.branch().policy
+        ids = self._local_ids(conn, patron_id)
+        marks = ",".join("?" * len(ids))
+        loans = tuple(
+            LoanRecord(int(r["loan_id"]), int(r["item_id"] or 0), r["barcode"], r["title"] or "",
+                       from_iso(r["out_at"]) or self.clock(), from_iso(r["due_at"]) or self.clock(),
+                       int(r["renewals"]), bool(r["reserved"]))
+            for r in conn.execute(
+                "SELECT l.*, i.item_id, i.title, i.reserved FROM cache_loans l LEFT JOIN cache_items i "
+                f"ON i.barcode = l.barcode WHERE l.patron_id IN ({marks}) ORDER BY l.due_at", ids).fetchall())
+        keys = row.keys()
+        status = str(row["status"]) if "status" in keys else "active"
+        valid = row["card_valid_until"]
+        record = PatronRecord(patron_id, str(row["card_kind"]), str(row["masked"]), str(row["display_name"]), status,
+                              date.fromisoformat(valid) if valid else None,
+                              row["max_loans"] if "max_loans" in keys else None)
+        now = self.clock()
+        blocks: list[Refusal] = []
+        if status != "active":
+            blocks.append(PatronBlocked(reason=status))
+        if record.card_valid_until is not None and record.card_valid_until < now.astimezone(
+                self.online.branch().tz).date():
+            blocks.append(PatronBlocked(reason="card_expired"))
+        if any(now - loan.due_at > timedelta(days=policy.block_when_overdue_days) for loan in loans):
+            blocks.append(PatronBlocked(reason="overdue", days=policy.block_when_overdue_days))
+        overdue = sum(1 for loan in loans if loan.due_at < now)
+        return PatronStanding(record, loans, record.max_loans or policy.max_loans, tuple(blocks), overdue)
+
+    def _remember_loan(self, result: CheckoutResult, patron_id: int) -> None:
+        """Keep the cache in step with an online loan, so an outage a minute later still knows about it."""
+        now = self.clock()
+        try:
+            with self.journal.transaction() as conn:
+                conn.execute("UPDATE cache_items SET status = 'on_loan' WHERE barcode = ?", (result.barcode,))
+                conn.execute("INSERT OR REPLACE INTO cache_loans VALUES (?, ?, ?, ?, ?, 0)",
+                             (result.barcode, result.loan_id, patron_id, iso(now), iso(result.due_at)))
+        except sqlite3.Error:
+            log.exception("offline cache not updated after a loan")
+
+    def _remember_return(self, result: CheckinResult) -> None:
+        try:
+            with self.journal.transaction() as conn:
+                conn.execute("UPDATE cache_items SET status = ? WHERE barcode = ?",
+                             ("in_transit" if result.in_transit else "available", result.barcode))
+                conn.execute("DELETE FROM cache_loans WHERE barcode = ?", (result.barcode,))
+        except sqlite3.Error:
+            log.exception("offline cache not updated after a return")
+
+    def _central_id(self, patron_id: int) -> int | None:
+        """The database's id for a patron known locally by a negative id (registered offline, replayed since)."""
+        if patron_id >= 0:
+            return patron_id
+        with self.journal.reading() as conn:
+            row = self._patron_row(conn, patron_id)
+        if row is None:
+            return None
+        if "patron_id" in _columns(row):
+            return int(row["patron_id"])
+        return self._call(lambda: self.online.find_patron(str(row["card_key"])))
+
+    # ------------------------------------------------------------------ CirculationPort
+    def standing(self, patron_id: int) -> PatronStanding:
+        try:
+            central = self._central_id(patron_id)
+            if central is not None:
+                standing = self._call(lambda: self.online.standing(central))
+                return replace(standing, patron=replace(standing.patron, id=patron_id))
+        except Unreachable:
+            pass
+        self._rules_branch()
+        with self.journal.reading() as conn:
+            return self._offline_standing(conn, patron_id)
+
+    def find_patron(self, card_key: str) -> int | None:
+        try:
+            return self._call(lambda: self.online.find_patron(card_key))
+        except Unreachable:
+            pass
+        with self.journal.reading() as conn:
+            row = conn.execute("SELECT patron_id FROM cache_patrons WHERE card_key = ?", (card_key,)).fetchone()
+            if row is not None:
+                return int(row[0])
+            local = conn.execute("SELECT local_id FROM local_patrons WHERE card_key = ?", (card_key,)).fetchone()
+            return None if local is None else -int(local[0])
+
+    def touch_patron(self, patron_id: int, *, card_valid_until: date | None) -> None:
+        """Online only: "last seen" is no lending action, and the card's expiry is read afresh next visit."""
+        try:
+            central = self._central_id(patron_id)
+            if central is not None:
+                self._call(lambda: self.online.touch_patron(central, card_valid_until=card_valid_until))
+        except Unreachable:
+            pass
+
+    def register(self, *, card_kind: str, card_key: str, masked_card: str, display_name: str,
+                 card_valid_until: date | None) -> int:
+        try:
+            return self._call(lambda: self.online.register(
+                card_kind=card_kind, card_key=card_key, masked_card=masked_card, display_name=display_name,
+                card_valid_until=card_valid_until))
+        except Unreachable:
+            pass
+        if not self.settings.allow_unknown_patrons:
+            from kiosk.lending.errors import UnknownCard
+
+            raise UnknownCard()
+        with self.journal.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO local_patrons (card_key, card_kind, masked, display_name, "
+                         "card_valid_until) VALUES (?, ?, ?, ?, ?)",
+                         (card_key, card_kind, masked_card, display_name,
+                          card_valid_until.isoformat() if card_valid_until else None))
+            row = conn.execute("SELECT local_id FROM local_patrons WHERE card_key = ?", (card_key,)).fetchone()
+        return -int(row[0])
+
+    def _item(self, conn: sqlite3.Connection, barcode: str) -> sqlite3.Row:
+        item: sqlite3.Row | None = conn.execute("SELECT * FROM cache_items WHERE barcode = ?", (barcode,)).fetchone()
+        if item is None:
+            if looks_like_isbn(barcode):
+                raise IsbnNotItem(barcode=barcode)
+            raise ItemNotFound(barcode=barcode)
+        return item
+
+    def checkout(self, patron_id: int, barcode: str) -> CheckoutResult:
+        try:
+            central = self._central_id(patron_id)
+            if central is not None:
+                result = self._call(lambda: self.online.checkout(central, barcode))
+                self._remember_loan(result, central)
+                return result
+        except Unreachable:
+            pass
+        return self._offline_checkout(patron_id, barcode)
+
+    def _rules_branch(self) -> BranchRef:
+        """The branch the lending rules use, primed from the cache when the kiosk started offline."""
+        self.branch()
+        return self.online.branch()
+
+    def _offline_checkout(self, patron_id: int, barcode: str) -> CheckoutResult:
+        branch = self._rules_branch()
+        now = self.clock()
+        with self.journal.transaction() as conn:
+            standing = self._offline_standing(conn, patron_id)
+            patron = self._patron_row(conn, patron_id)
+            assert patron is not None
+            card_key = str(patron["card_key"])
+            item = self._item(conn, barcode)
+            title = str(item["title"])
+            loan = conn.execute("SELECT * FROM cache_loans WHERE barcode = ?", (barcode,)).fetchone()
+            if loan is not None or item["status"] == "on_loan":
+                mine = next((lo for lo in standing.loans if lo.barcode == barcode), None)
+                if mine is not None:
+                    raise AlreadyOnYourCard(title=title, loan_id=mine.loan_id, due_at=mine.due_at.isoformat())
+                raise ItemOnLoanElsewhere(title=title)
+            if item["status"] != "available":
+                raise ItemNotLoanable(title=title, status=str(item["status"]))
+            if standing.blocks:
+                raise standing.blocks[0]
+            if len(standing.loans) >= standing.max_loans:
+                raise LoanLimitReached(count=len(standing.loans), max=standing.max_loans)
+            offline_count = int(conn.execute(
+                "SELECT COUNT(*) FROM journal WHERE state = 'pending' AND action = 'checkout' AND card_key = ?",
+                (card_key,)).fetchone()[0])
+            if offline_count >= self.settings.max_loans:
+                raise OfflineLimitReached(count=offline_count, max=self.settings.max_loans)
+            due = self.online.due_date(now, branch.policy.loan_days)
+            action_id = str(uuid.uuid4())
+            detail: dict[str, Any] = {"due_at": iso(due)}
+            if "local_id" in _columns(patron):
+                detail["register"] = {"card_kind": patron["card_kind"], "masked_card": patron["masked"],
+                                      "display_name": patron["display_name"],
+                                      "card_valid_until": patron["card_valid_until"]}
+            seq = self.journal.insert(conn, uuid=action_id, action="checkout", card_key=card_key, barcode=barcode,
+                                      loan_ref=action_id, at=now, detail=detail)
+            conn.execute("UPDATE cache_items SET status = 'on_loan' WHERE barcode = ?", (barcode,))
+            conn.execute("INSERT OR REPLACE INTO cache_loans VALUES (?, ?, ?, ?, ?, 0)",
+                         (barcode, -seq, patron_id, iso(now), iso(due)))
+        return OfflineCheckoutResult(-seq, barcode, title, due, len(standing.loans) + 1, standing.max_loans,
+                                     uuid=action_id)
+
+    def checkin(self, barcode: str) -> CheckinResult:
+        try:
+            result = self._call(lambda: self.online.checkin(barcode))
+            self._remember_return(result)
+            return result
+        except Unreachable:
+            pass
+        return self._offline_checkin(barcode)
+
+    def _offline_checkin(self, barcode: str) -> CheckinResult:
+        branch = self._rules_branch()
+        now = self.clock()
+        with self.journal.transaction() as conn:
+            item = self._item(conn, barcode)
+            title = str(item["title"])
+            loan = conn.execute("SELECT * FROM cache_loans WHERE barcode = ?", (barcode,)).fetchone()
+            if loan is None and item["status"] != "on_loan":
+                raise NotOnLoan(title=title)
+            patron_id = int(loan["patron_id"]) if loan is not None else None
+            card = None
+            if patron_id is not None:
+                row = self._patron_row(conn, patron_id)
+                card = str(row["card_key"]) if row is not None else None
+            due = from_iso(loan["due_at"]) if loan is not None else None
+            was_overdue = due is not None and due < now
+            days_late, fine = self.online.fine_for(due, now) if due is not None else (0, 0)
+            in_transit = int(item["home_branch_id"]) != branch.id and not branch.policy.floating_collection
+            action_id = str(uuid.uuid4())
+            self.journal.insert(conn, uuid=action_id, action="checkin", card_key=card, barcode=barcode,
+                                loan_ref=str(loan["loan_id"]) if loan is not None else "", at=now,
+                                detail={"fine_cents": fine})
+            conn.execute("UPDATE cache_items SET status = ? WHERE barcode = ?",
+                         ("in_transit" if in_transit else "available", barcode))
+            conn.execute("DELETE FROM cache_loans WHERE barcode = ?", (barcode,))
+        return OfflineCheckinResult(barcode, title, patron_id, was_overdue, in_transit, str(item["home_branch"]),
+                                    str(item["shelf_location"]), days_late, fine, uuid=action_id)
+
+    def renew(self, patron_id: int, loan_id: int) -> RenewResult:
+        try:
+            central = self._central_id(patron_id)
+            if central is not None and loan_id > 0:
+                return self._call(lambda: self.online.renew(central, loan_id))
+        except Unreachable:
+            pass
+        return self._offline_renew(patron_id, loan_id)
+
+    def _offline_renew(self, patron_id: int, loan_id: int) -> RenewResult:
+        policy = self._rules_branch().policy
+        now = self.clock()
+        with self.journal.transaction() as conn:
+            standing = self._offline_standing(conn, patron_id)
+            loan = next((lo for lo in standing.loans if lo.loan_id == loan_id), None)
+            if loan is None:
+                raise NotOnLoan(title="")
+            if loan_id < 0:
+                raise offline_renewal_refused(loan.title)
+            refusal = self.online.renewal_refusal(standing.patron, loan, loan.reserved, policy, now, loan.title)
+            if refusal is not None:
+                raise refusal
+            new_due = self.online.due_date(max(now, loan.due_at), policy.renewal_days)
+            row = self._patron_row(conn, patron_id)
+            assert row is not None
+            action_id = str(uuid.uuid4())
+            self.journal.insert(conn, uuid=action_id, action="renew", card_key=str(row["card_key"]),
+                                barcode=loan.barcode, loan_ref=str(loan_id), at=now,
+                                detail={"renewals_before": loan.renewals, "due_at": iso(new_due)})
+            conn.execute("UPDATE cache_loans SET due_at = ?, renewals = renewals + 1 WHERE barcode = ?",
+                         (iso(new_due), loan.barcode))
+        return OfflineRenewResult(loan_id, loan.barcode, loan.title, new_due, loan.renewals + 1, uuid=action_id)
+
+    def renewal_refusal(self, patron: Any, loan: Any, reserved: bool, policy: LendingPolicy, now: datetime,
+                        title: str) -> RenewalRefused | None:
+        if getattr(loan, "loan_id", 1) < 0:
+            return offline_renewal_refused(title)
+        return self.online.renewal_refusal(patron, loan, reserved, policy, now, title)
+
+    def record_rating(self, score: str, tags: tuple[str, ...] = ()) -> None:
+        try:
+            self._call(lambda: self.online.record_rating(score, tags))
+            return
+        except Unreachable:
+            pass
+        if score not in ("good", "neutral", "bad"):
+            raise ValueError(f"unknown rating {score!r}")
+        with self.journal.transaction() as conn:
+            conn.execute("INSERT INTO pending_ratings (at, score, tags) VALUES (?, ?, ?)",
+                         (iso(self.clock()), score, json.dumps([str(t)[:40] for t in tags][:10])))
+
+
+def open_offline_circulation(settings: Settings, db: Database, *, clock: Callable[[], datetime] | None = None,
+                             start: bool = True, alerts: AlertSink | None = None) -> OfflineCirculation:
+    """The offline-capable backend for this kiosk, its background refresh/replay thread started."""
+    offline = offline_settings(settings)
+    kwargs: dict[str, Any] = {} if clock is None else {"clock": clock}
+    online = Circulation(db, branch_code=settings.kiosk.branch, kiosk_id=settings.kiosk.id,
+                         network_policy=network_policy(settings.extra), **kwargs)
+    circulation = OfflineCirculation(online, Journal(offline.journal_path, settings.kiosk.id), offline,
+                                     alerts=alerts)
+    if start:
+        circulation.start()
+    return circulation
