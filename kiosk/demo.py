@@ -104,3 +104,47 @@ def simulator(name: str) -> Any:
     if found is None:
         raise RuntimeError(f"simulator {name} is not running")
     return found
+
+
+DEMO_SIP2_ACCOUNT = {"user": "demo-kiosk", "password": "demo-sip2", "location": "demo-kiosk"}
+
+
+class DemoSip2:
+    """`kiosk demo --sip2`: our own SIP2 server on a loopback port over the demo database, standing in for a remote
+    library system; the kiosk's settings then lend through `Sip2Circulation` (`patron_id = "card_key"`, so the
+    simulated ID card's number never goes on the wire)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from kiosk.lending.policy import network_policy
+        from kiosk.sip2.local_backend import LocalBackend
+        from kiosk.sip2.server import Sip2Server, backends_for
+        from kiosk.sip2.settings import Sip2Account, Sip2Settings
+
+        branch = settings.kiosk.branch
+        account = Sip2Account(DEMO_SIP2_ACCOUNT["user"], DEMO_SIP2_ACCOUNT["password"], branch,
+                              DEMO_SIP2_ACCOUNT["location"])
+        sip2 = Sip2Settings(accounts=(account,), encoding="utf-8", language="zh_CN")
+        self.db = open_database(settings)
+        secret = network_secret(settings)
+        policy = network_policy(settings.extra)
+        backends = backends_for(sip2, lambda inst: LocalBackend(self.db, secret=secret, branch_code=inst,
+                                                                kiosk_id=f"sip2:{inst}", network_policy=policy))
+        self.server = Sip2Server(("127.0.0.1", 0), sip2, backends)
+        self.server.start_in_thread()
+        log.info("demo SIP2 server on 127.0.0.1:%d", self.server.port)
+
+    def kiosk_settings(self, settings: Settings) -> Settings:
+        """The kiosk's settings, lending through this server."""
+        extra = dict(settings.extra)
+        extra["circulation"] = {"backend": "sip2"}
+        extra["sip2"] = {**dict(extra.get("sip2", {})), "client": {
+            "host": "127.0.0.1", "port": self.server.port, "user": DEMO_SIP2_ACCOUNT["user"],
+            "password": DEMO_SIP2_ACCOUNT["password"], "location": DEMO_SIP2_ACCOUNT["location"],
+            "institution": settings.kiosk.branch, "patron_id": "card_key", "timeout_s": 5}}
+        return replace(settings, extra=extra)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.db.dispose()
+

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from kiosk.cli.options import ConfigOption, settings_from
+from kiosk.config import Settings
 
 
 def _has_display() -> bool:
@@ -28,6 +29,9 @@ def demo(
     database_url: Annotated[str | None, typer.Option(
         "--database-url", help="Run the demo on this database instead of its own SQLite file (tests, PostgreSQL).",
     )] = None,
+    sip2: Annotated[bool, typer.Option(
+        "--sip2", help="Lend through SIP2 from our own SIP2 server on a loopback port, as from a library system.",
+    )] = False,
 ) -> None:
     """Run the kiosk demo: simulated ID-card reader, scanner, printer and door counter; demo catalog; SQLite."""
     from kiosk.demo import demo_settings, ensure_demo_data
@@ -42,6 +46,21 @@ def demo(
     with Progress(TextColumn("[bold]demo catalog"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
         task = bar.add_task("titles", total=settings.kiosk.demo_data_titles)
         ensure_demo_data(settings, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    server = None
+    if sip2:
+        from kiosk.demo import DemoSip2
+
+        server = DemoSip2(settings)
+        settings = server.kiosk_settings(settings)
+        typer.echo(f"SIP2: the kiosk lends through 127.0.0.1:{server.server.port} (our SIP2 server, demo database)")
+    try:
+        _run(settings, scenario, screenshots, run_headless)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(settings: Settings, scenario: str | None, screenshots: Path | None, run_headless: bool) -> None:
     if scenario is None:
         from kiosk.app import run_interactive_demo
 
