@@ -116,7 +116,7 @@ class ScriptedSession:
     def staff_report(self) -> dict[str, Any]:
         """The shape `kiosk.runtime.KioskRuntime.staff_report` answers with, on demo numbers."""
         return {"今日借出 Loans today": 23, "今日归还 Returns today": 17, "今日续借 Renewals today": 4,
-                "当前在馆 In the room": 12, "设备 id_card": "connected", "设备 scanner": "connected",
+                "当前在馆 In the room": 12, "设备 idcard": "connected", "设备 scanner": "connected",
                 "设备 printer": "failed (paper out)"}
 
     def staff_overdue(self, offset: int, limit: int) -> OverduePage:
@@ -271,7 +271,9 @@ class DemoBrowser:
         return TitleDetail(hit, "一部反映当代中国社会变迁的长篇作品，入选多种推荐书目。", hit.call_number, copies)
 
     def branch_info(self) -> BranchInfo:
-        return demo_branch()
+        from ui.demo_map import demo_map_path
+
+        return replace(demo_branch(), map_image=demo_map_path())
 
     def audio_books(self) -> Sequence[AudioBookView]:
         names = ("论语故事", "红楼梦（精选）", "边城", "朝花夕拾", "西游记（少儿版）", "唐诗三百首", "骆驼祥子",

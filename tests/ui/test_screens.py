@@ -279,3 +279,36 @@ def test_receipt_next_and_rating_use_the_sessions_finish_and_scores(kiosk_ui: An
     _publish_from_thread(h, demo_views()["rating"])
     h.tap("rate:neutral")
     assert [c for c in h.session.commands if c[0] != "touch"] == [("finish", ()), ("rate", ("neutral", ()))]
+
+
+def test_staff_overview_speaks_the_librarians_language(kiosk_ui: Any) -> None:
+    """The runtime's report labels are bilingual and its devices raw slot names: the screen shows one language."""
+    h = kiosk_ui
+    _publish_from_thread(h, replace(h.session.current(), screen=Screen.STAFF, staff_name="李馆员"))
+    h.settle()
+    report = h.find("staff_report")
+    assert "今日借出：23" in report.text and "凭条打印机：故障 paper out" in report.text
+    assert "Loans" not in report.text and "设备 printer" not in report.text
+    h.tap("lang")
+    h.settle()
+    assert "Loans today: 23" in report.text and "Receipt printer: FAILED paper out" in report.text
+    assert "今日" not in report.text
+    h.tap("lang")
+
+
+def test_about_groups_identical_days_and_shows_the_map(kiosk_ui: Any) -> None:
+    h = kiosk_ui
+    h.tap("about")
+    h.settle()
+    hours = "\n".join(str(getattr(w, "text", "")) for w in h.find("hours").walk(restrict=True))
+    assert "每天   全天开放" in hours and "星期一" not in hours
+    assert h.find("map").opacity == 1 and h.find("map").height > 0
+    from kiosk.browse_view import OpeningHours
+
+    week = (*(OpeningHours(d, (("08:30", "21:00"),)) for d in range(5)), OpeningHours(5, (("09:00", "17:00"),)),
+            OpeningHours(6, ()))
+    h.app.branch = replace(h.app.branch, hours=week)
+    h.pump(3)
+    hours = "\n".join(str(getattr(w, "text", "")) for w in h.find("hours").walk(restrict=True))
+    assert "星期一至星期五   08:30–21:00\n星期六   09:00–17:00\n星期日   闭馆" in hours
+    h.app.refresh_browse_data()

@@ -259,10 +259,28 @@ class StaffScreen(KioskScreen):
         if view.offline:
             lines.append(app.t("ui.staff.offline", lang))
         if isinstance(report, dict):
-            lines += [f"{key}: {value}" for key, value in report.items()]
+            lines += [self._report_line(str(key), value, lang) for key, value in report.items()]
         elif report is None:
             lines.append(app.t("ui.staff.no_report", lang))
         return "\n".join(lines)
+
+    @staticmethod
+    def _report_line(key: str, value: Any, lang: str) -> str:
+        """One line of the runtime's report in the librarian's language.
+
+        The runtime labels its counts "今日借出 Loans today" (both languages, for logs and the CLI) and its devices
+        "设备 <slot>" with a health state ("failed (reason)"): the label half of the chosen language is shown, and
+        device slots and states through the catalogs (unknown ones as they are)."""
+        app = _app()
+        if key.startswith("设备 "):
+            slot = key.removeprefix("设备 ")
+            state, _, reason = str(value).partition(" ")
+            device = app.t_fallback((f"ui.device.{slot}",), lang, slot)
+            shown = app.t_fallback((f"ui.device_state.{state}",), lang, state)
+            return app.t("ui.staff.device_line", lang, device=device, state=shown, reason=reason.strip("()")).strip()
+        zh, _, en = key.partition(" ")
+        label = en if lang == "en" and en else zh
+        return f"{label}{'：' if lang != 'en' else ': '}{value}"
 
     def exit_kiosk(self) -> None:
         app = _app()
@@ -670,8 +688,28 @@ class AboutScreen(KioskScreen):
         app = _app()
         from ui.app import WEEKDAY_KEYS
 
-        lines = [f"{app.t(f'ui.weekday.{WEEKDAY_KEYS[h.weekday]}', lang)}   {app.fmt_spans(h.spans, lang)}"
-                 for h in sorted(branch.hours, key=lambda h: h.weekday)]
+        # Consecutive days with the same hours share a line ("星期一至星期五 8:30–21:00"; "每天 全天开放"): a week of
+        # seven identical lines pushes the rest of the screen below the fold.
+        days = sorted(branch.hours, key=lambda h: h.weekday)
+        runs: list[list[Any]] = []
+        for day in days:
+            if runs and runs[-1][-1].spans == day.spans and runs[-1][-1].weekday + 1 == day.weekday:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+
+        def name(day: Any) -> str:
+            return app.t(f"ui.weekday.{WEEKDAY_KEYS[day.weekday]}", lang)
+
+        lines = []
+        for run in runs:
+            if len(run) == 7:
+                label = app.t("ui.weekday.every_day", lang)
+            elif len(run) > 1:
+                label = app.t("ui.weekday.range", lang, first=name(run[0]), last=name(run[-1]))
+            else:
+                label = name(run[0])
+            lines.append(f"{label}   {app.fmt_spans(run[0].spans, lang)}")
         if branch.hours_note:
             lines.append(branch.hours_note)
         return "\n".join(lines)
