@@ -20,13 +20,15 @@ def report_command(
     soak_sessions: Annotated[int | None, typer.Option("--soak-sessions", min=10)] = None,
     crash_runs: Annotated[int | None, typer.Option("--crash-runs", min=1)] = None,
     fuzz_inputs: Annotated[int | None, typer.Option("--fuzz-inputs", min=1, help="Per parser.")] = None,
+    ui_visits: Annotated[int | None, typer.Option("--ui-visits", min=0, help="Headless Kivy soak (0: skip).")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
 ) -> None:
     """Soak (a simulated week), SIGKILLs (lending and import), a race, the bad-input corpus and a fuzz run."""
     from kiosk.reliability.report import QUICK, ReportSizes, render, run_report
 
     sizes = QUICK if quick else ReportSizes()
-    chosen = {"soak_sessions": soak_sessions, "crash_runs": crash_runs, "fuzz_inputs": fuzz_inputs, "seed": seed}
+    chosen = {"soak_sessions": soak_sessions, "crash_runs": crash_runs, "fuzz_inputs": fuzz_inputs,
+              "ui_visits": ui_visits, "seed": seed}
     sizes = dataclasses.replace(sizes, **{k: v for k, v in chosen.items() if v is not None})
     with tempfile.TemporaryDirectory(prefix="kiosk-reliability-") as tmp:
         report = run_report(Path(tmp), sizes, progress=lambda step: typer.echo(f"running: {step}", err=True))

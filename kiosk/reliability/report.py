@@ -34,11 +34,14 @@ class ReportSizes:
     race_kiosks: int = 4
     race_seconds: float = 10.0
     fuzz_inputs: int = 3_000
+    ui_visits: int = 100
+    """Whole visits on the real Kivy app, headless (`bench/soak_ui.py`); 0: not run."""
     seed: int = 7
 
 
 QUICK = ReportSizes(soak_sessions=300, soak_days=1.0, device_every=30, crash_runs=8, race_seconds=2.0,
-                    fuzz_inputs=200)
+                    fuzz_inputs=200, ui_visits=10)
+UI_SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak_ui.py"
 
 
 @dataclass
@@ -109,6 +112,32 @@ def _race(workdir: Path, sizes: ReportSizes) -> Row:
                f"--seconds {sizes.race_seconds:g}`", outcome, race.ok)
 
 
+def _ui_soak(sizes: ReportSizes) -> Row:
+    """In a child process: Kivy allows one window per process, and its memory must not blur the other figures."""
+    import json
+    import subprocess
+    import sys
+
+    tried = (f"{sizes.ui_visits} whole visits on the real Kivy app, headless (card, borrow, scans incl. unknown "
+             "barcodes, on-screen receipt with QR, rating; walk-aways; language and elder-mode switches)")
+    command = f"`python bench/soak_ui.py --visits {sizes.ui_visits}`"
+    if not UI_SOAK.is_file():
+        return Row(tried, command, "not run: bench/soak_ui.py is only in a source checkout", False)
+    env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"}
+    done = subprocess.run([sys.executable, str(UI_SOAK), "--visits", str(sizes.ui_visits), "--json"],
+                          capture_output=True, text=True, env=env, timeout=7200, check=False)
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return Row(tried, command, f"FAILED to run: {done.stderr.strip()[-300:]}", False)
+    g, end = result["growth"], result["end"]
+    outcome = (f"growth after {result['warmup']} warm-up visits: Kivy widgets {g['widgets']:+d} (of "
+               f"{end['widgets']:,} alive), textures {g['textures']:+d} (of {end['textures']:,}), memory "
+               f"{g['rss_kb'] / 1024:+.1f} MB, threads {g['threads']:+d}, open files {g['fds']:+d}; ")
+    outcome += "no leak" if result["ok"] else "PROBLEMS: " + "; ".join(result["problems"])
+    return Row(tried, command, outcome, bool(result["ok"]))
+
+
 def _corpus() -> Row:
     stored = list(cases())
     wrong = [f"{c.target}/{c.name}" for c in stored if _outcome(c.target, c.data) != c.expect]
@@ -151,6 +180,8 @@ def run_report(workdir: Path, sizes: ReportSizes, progress: Callable[[str], None
         ("corpus", _corpus),
         ("fuzz", lambda: _fuzz(report)),
     ]
+    if sizes.ui_visits:
+        steps.insert(1, ("ui soak", lambda: _ui_soak(sizes)))
     for name, step in steps:
         if progress is not None:
             progress(name)
