@@ -13,11 +13,7 @@ the file must be whole or absent, and running the import again must complete it.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +25,7 @@ from catalog.db import Database
 from catalog.model import Branch, Item, Loan, Patron, Title
 from kiosk.lending.policy import LendingPolicy
 from kiosk.reliability.crash_import import RECORDS_PER_FILE, check_import, complete_import, write_import_file
+from kiosk.reliability.processes import sigkill, spawn, wait_ready
 from kiosk.simulate_day import check_invariants
 
 
@@ -84,23 +81,14 @@ def check_database(url: str, max_loans: int = 8) -> list[str]:
         db.dispose()
 
 
-def _kill_worker(args: list[str], delay: float, env: dict[str, str]) -> str | None:
+def _kill_worker(args: list[str], delay: float) -> str | None:
     """Start a worker, SIGKILL it `delay` seconds after it said `ready`; an error text if it never started."""
-    child = subprocess.Popen([sys.executable, "-m", "kiosk.reliability.crash_worker", *args],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    assert child.stdout is not None and child.stderr is not None
-    try:
-        if child.stdout.readline().strip() != b"ready":
-            child.kill()
-            child.wait(10)
-            return f"worker did not start: {child.stderr.read().decode()[-400:]}"
+    child = spawn("kiosk.reliability.crash_worker", *args)
+    error = wait_ready(child)
+    if error is None:
         time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-        return None
-    finally:
-        child.stdout.close()
-        child.stderr.close()
+        sigkill(child)
+    return error
 
 
 def run_crashes(workdir: Path, *, runs: int, seed: int, import_every: int = 4) -> CrashReport:
@@ -108,15 +96,14 @@ def run_crashes(workdir: Path, *, runs: int, seed: int, import_every: int = 4) -
     rng = random.Random(seed)
     url = prepare(workdir / "crash.sqlite3")
     report = CrashReport()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for n in range(runs):
         importing = bool(import_every) and n % import_every == import_every - 1
         if importing:
             csv_path = workdir / f"import-{report.import_kills}.csv"
             rows = write_import_file(csv_path, report.import_kills)
-            error = _kill_worker(["import", url, str(csv_path), "CRASH"], rng.uniform(0.0, 1.5), env)
+            error = _kill_worker(["import", url, str(csv_path), "CRASH"], rng.uniform(0.0, 1.5))
         else:
-            error = _kill_worker([url, str(seed * 1000 + n)], rng.uniform(0.05, 0.4), env)
+            error = _kill_worker([url, str(seed * 1000 + n)], rng.uniform(0.05, 0.4))
         if error is not None:
             report.problems.append(f"run {n}: {error}")
             break
@@ -157,26 +144,15 @@ def run_race(url: str, *, kiosks: int, seconds: float, seed: int, max_loans: int
     """Several kiosk processes lend, return and renew the same 60 copies to the same 12 patrons at once; then no
     copy may have two open loans and no patron may hold more than `max_loans`."""
     prepare(url)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    children = [subprocess.Popen([sys.executable, "-m", "kiosk.reliability.crash_worker", url,
-                                  str(seed * 100 + n), str(max_loans)],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for n in range(kiosks)]
+    children = [spawn("kiosk.reliability.crash_worker", url, str(seed * 100 + n), str(max_loans))
+                for n in range(kiosks)]
     report = RaceReport(kiosks=kiosks, seconds=seconds)
     try:
-        for child in children:
-            assert child.stdout is not None
-            if child.stdout.readline().strip() != b"ready":
-                report.problems.append("a kiosk process did not start: "
-                                       + (child.stderr.read().decode()[-400:] if child.stderr else ""))
+        report.problems += [error for error in map(wait_ready, children) if error is not None]
         time.sleep(seconds)
     finally:
         for child in children:
-            child.send_signal(signal.SIGKILL)
-        for child in children:
-            child.wait(10)
-            for stream in (child.stdout, child.stderr):
-                if stream is not None:
-                    stream.close()
+            sigkill(child)
     report.problems += check_database(url, max_loans=max_loans)
     db = Database.from_url(url)
     try:
