@@ -44,6 +44,7 @@ class Sip2Client:
         self.close()
         try:
             self._sock = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as exc:
             raise Sip2ConnectionError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
         self._buffer.clear()

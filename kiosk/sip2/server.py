@@ -42,6 +42,8 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         sock.settimeout(self.server.settings.idle_timeout_s)
+        # One small reply per request: send it now rather than let Nagle wait for an ACK the client delays.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         session = self.server.new_session()
         buffer = bytearray()
         try:

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from devices.identity import mask_name
 from kiosk.errors import KioskError
 from kiosk.i18n import translate
@@ -77,6 +79,11 @@ class Sip2Session:
         try:
             reply = handler(request)
         except Sip2Error:
+            return self._error()
+        except SQLAlchemyError as exc:
+            # The database is unreachable or busy: the transaction rolled back, so asking for a resend (96) is
+            # safe, and the client's retry usually succeeds; a dropped connection would look like our crash.
+            log.warning("sip2 %s: database error %s: asking for a resend", request.code, type(exc).__name__)
             return self._error()
         self.errors = 0
         # With error detection on, the reply carries the request's sequence number (SIP2 "Error detection").
@@ -219,7 +226,10 @@ class Sip2Session:
             return make("12", fixed, [*base, ("AJ", ""), ("AF", self._text("sip2.unknown_patron", language))])
         try:
             result = self.backend.checkout(patron_id, barcode)
-        except (KioskError, LookupError) as exc:
+        except LookupError:
+            self.backend.forget_patron_id(request.get("AA") or "")  # forgotten meanwhile
+            return make("12", fixed, [*base, ("AJ", ""), ("AF", self._text("sip2.unknown_patron", language))])
+        except KioskError as exc:
             return make("12", fixed, [*base, ("AJ", ""), ("AF", self._refusal_text(exc, language))])
         fixed.update(ok="1", desensitize="Y")
         done = self._text("sip2.checkout_ok", language, title=result.title)
