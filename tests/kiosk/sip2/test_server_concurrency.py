@@ -21,7 +21,6 @@ from kiosk.sip2.server import Sip2Server
 from kiosk.sip2.settings import Sip2Account, Sip2Settings
 from tests.kiosk.sip2.conftest import ID_NUMBER, LIBRARY_CARD, Served, serve
 
-
 MACHINES = 12
 
 
