@@ -73,7 +73,7 @@ def _soak(workdir: Path, sizes: ReportSizes) -> Row:
                            device_every=sizes.device_every, days=sizes.soak_days)
     finally:
         db.dispose()
-    faults = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(day.faults_injected.items()))
+    faults = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(day.faults_injected.items())) or "no faults"
     growth = day.resources
     outcome = (f"{day.loans:,} loans, {day.returns:,} returns, {day.renewals:,} renewals, {day.timeouts:,} idle "
                f"timeouts, {sum(day.refusals.values()):,} refusals over {day.simulated_days:.1f} simulated days; "
@@ -209,10 +209,15 @@ CHECKED_BY_TESTS = (
      "the kiosk starts, the device is reported reconnecting/failed, scans still answered"),
     ("A hung UI loop under systemd", "`tests/kiosk/ops/test_sdnotify.py` (a stand-in `NOTIFY_SOCKET`)",
      "READY=1 once, WATCHDOG=1 only while the loop beats, then silence and a STATUS line saying why"),
-    ("Paper out, device failure, door held open/forced, help button, disk nearly full, with the webhook down",
-     "`tests/kiosk/ops/test_alerts.py`, `test_alerts_mqtt.py` (local HTTP server, local Mosquitto)",
-     "delivered once after retries with the same id, reminded not repeated, resolved once; nothing lost across a "
-     "restart"),
+    ("Paper out on the printer simulator and the help button, through the real driver, runtime and outbox, with "
+     "the webhook answering 500 at first", "`tests/kiosk/ops/test_night_alerts.py`",
+     "`paper_out` raised once however many receipts are refused, retried with the same id, resolved once when a "
+     "receipt prints; help delivered once"),
+    ("Device failure, door held open/forced, disk nearly full; the webhook down, the kiosk restarted",
+     "`tests/kiosk/ops/test_alerts.py`, `test_alerts_mqtt.py` (local HTTP server, local Mosquitto), "
+     "`tests/kiosk/entry/test_station.py`, `tests/kiosk/ops/test_host.py`",
+     "delivered after retries with the same id, reminded not repeated, resolved once; nothing lost and nothing "
+     "re-announced across a restart"),
 )
 
 
@@ -265,5 +270,5 @@ CI_SAMPLE = """## What CI runs every time
 `tests/kiosk/reliability/test_crash.py` (10 SIGKILLs, 2 of them mid-import; 4 racing kiosk processes on SQLite
 and PostgreSQL), `tests/kiosk/session/test_simulate_day.py` (80 visits with device faults, resource growth
 measured), `tests/kiosk/reliability/test_report.py` (this report at tiny sizes),
-`tests/corpus/` (every stored bad input), `tests/fuzz/` (hypothesis, 60–150 examples per parser) and the
+`tests/corpus/` (every stored bad input), `tests/fuzz/` (hypothesis, 40–100 examples per parser) and the
 first-loan scenario. Together well under a minute of the CI budget."""

@@ -45,7 +45,7 @@ def test_every_parser_refuses_bad_bytes_only_with_its_own_error(name: str) -> No
     target = TARGETS[name]
     slow = name in ("config", "import_xlsx")
 
-    @settings(max_examples=60 if slow else 150, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    @settings(max_examples=40 if slow else 100, deadline=None, suppress_health_check=[HealthCheck.too_slow],
               database=None)
     @given(st.one_of(st.binary(max_size=600), mutated(_seeds(name))))
     def check(data: bytes) -> None:
