@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.kiosk.sip2.conftest import LIBRARY_CARD, Served
+# A hard import, not importorskip: the library is a dev dependency (pyproject), so CI must fail, not skip, without it.
+import Sip2.sip2 as Sip2Module
 
-Sip2Module = pytest.importorskip("Sip2.sip2")
+from tests.kiosk.sip2.conftest import LIBRARY_CARD, Served
 
 
 @pytest.fixture
@@ -73,4 +74,14 @@ def test_pypi_sip2_client_through_every_message(sip: Any) -> None:
     assert fee["fixed"]["PaymentAccepted"] == "N"
     blocked = sip.sip_patron_status_response(sip.get_response(sip.sip_block_patron_request("card left in machine")))
     assert blocked["variable"]["BL"] == ["Y"]  # answered with 24; we never block from a self-check machine
-    assert _call(sip, "end_patron_session")["fixed"]["EndSession"] == "Y"
+    ended = sip.get_response(sip.sip_end_patron_session_request())
+    assert sip.sip_end_patron_session_response(ended)["fixed"]["EndSession"] == "Y"
+    # Request ACS Resend (97, BX position 6): the server repeats its last message byte for byte.
+    assert sip.get_response(sip.sip_sc_resend_request()) == ended
+    # What BX says N to (item status update 19, patron enable 25) is not pretended: the server asks for a
+    # resend (96) and changes nothing.
+    # (Sent on the library's socket directly: its own reader expects a checksum on every reply, and 96 has none.)
+    for request in (sip.sip_item_status_update_request("TS0000010"), sip.sip_patron_enable_request()):
+        sip._socket.sendall(request.encode())
+        assert sip._socket.recv(100) == b"96\r"
+    assert _call(sip, "sc_status")["fixed"]["OnlineStatus"] == "Y"  # still logged in and answering
