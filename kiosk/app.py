@@ -6,9 +6,6 @@ import itertools
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
-from catalog.model import Item, Loan
 from kiosk.config import Settings
 from kiosk.runtime import KioskRuntime
 
@@ -29,10 +26,10 @@ def run_kiosk(settings: Settings, *, headless: bool = False, alerts: Any = None)
         runtime.stop()
 
 
-def _demo_actions(runtime: KioskRuntime) -> list[tuple[str, Any]]:
+def _demo_actions(runtime: KioskRuntime, link: Any = None) -> list[tuple[str, Any]]:
     """What the demo's control strip can make the simulated hardware do."""
     from devices.idcard.demo_cards import DEMO_CARDS
-    from kiosk.demo import available_barcodes, simulator
+    from kiosk.demo import available_barcodes, lent_barcodes, simulator
 
     cards = itertools.cycle(DEMO_CARDS)
 
@@ -50,11 +47,9 @@ def _demo_actions(runtime: KioskRuntime) -> list[tuple[str, Any]]:
             simulator("demo-scanner").scan(codes[len(runtime.session.current().scans) % len(codes)])
 
     def return_book() -> None:
-        with runtime.db.read() as s:
-            code = s.scalar(select(Item.barcode).join(Loan, Loan.item_id == Item.id)
-                            .where(Loan.returned_at.is_(None)).order_by(Loan.out_at.desc()).limit(1))
-        if code:
-            simulator("demo-scanner").scan(code)
+        codes = lent_barcodes(runtime, limit=1)
+        if codes:
+            simulator("demo-scanner").scan(codes[0])
 
     def walk_in() -> None:
         simulator("demo-door").walk_in(1)
@@ -73,6 +68,8 @@ def _demo_actions(runtime: KioskRuntime) -> list[tuple[str, Any]]:
             reader.place_card(next(entry_cards))
 
         actions.insert(0, ("demo.entry_card", badge_in))
+    if link is not None and link.available:
+        actions += [("demo.pull_database", link.pull), ("demo.restore_database", link.restore)]
     return actions
 
 
@@ -82,16 +79,20 @@ def run_interactive_demo(settings: Settings, *, headless: bool = False) -> None:
     from ui.boot import configure_kivy
 
     configure_kivy(settings, headless=headless)
+    from kiosk.demo import DemoDatabaseLink
     from ui.app import KioskApp
     from ui.demo_panel import attach_demo_panel
 
+    settings, link = DemoDatabaseLink.for_settings(settings)
     runtime = KioskRuntime(settings)
+    link.attach(runtime)
     runtime.start()
     app = KioskApp(runtime.session, Browser(runtime.db, settings.kiosk.branch), settings,
                    occupancy=runtime.occupancy, key_sink=runtime.feed_key)
-    app.bind(on_start=lambda *_: attach_demo_panel(app, _demo_actions(runtime)))
+    app.bind(on_start=lambda *_: attach_demo_panel(app, _demo_actions(runtime, link)))
     log.info("demo running: use the control strip at the bottom left to place a card or scan a book")
     try:
         app.run()
     finally:
         runtime.stop()
+        link.close()

@@ -13,11 +13,14 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from catalog.demo import load_demo
-from catalog.model import Branch, Item, ItemStatus
+from catalog.model import Branch, Item, ItemStatus, Loan
 from kiosk.bootstrap import network_secret, open_database
 from kiosk.config import Settings
+from kiosk.offline.backend import OfflineCirculation
+from kiosk.offline.cutoff import SqliteCutoff
 from kiosk.runtime import KioskRuntime
 from kiosk.secret import load_or_create_secret
 
@@ -49,6 +52,8 @@ def demo_settings(settings: Settings, *, headless: bool, database_url: str | Non
     extra = dict(settings.extra)
     if night:
         extra["entry"] = DEMO_ENTRY
+    # The demo shows offline lending (the strip can pull its database), on SQLite too.
+    extra["offline"] = {"enabled": True, **dict(extra.get("offline", {}))}
     return replace(
         settings,
         data_dir=data_dir,
@@ -83,12 +88,84 @@ def ensure_demo_data(settings: Settings, progress: Callable[[int, int], None] | 
 
 
 def available_barcodes(runtime: KioskRuntime, limit: int = 20) -> list[str]:
+    circulation = runtime.circulation
+    if isinstance(circulation, OfflineCirculation) and not circulation.is_online:
+        return circulation.cached_barcodes(on_loan=False, limit=limit)
     with runtime.db.read() as s:
         branch_id = runtime.circulation.branch().id
         return list(s.scalars(
             select(Item.barcode).where(Item.status == ItemStatus.AVAILABLE, Item.current_branch_id == branch_id)
             .order_by(Item.id).limit(limit)
         ))
+
+
+def lent_barcodes(runtime: KioskRuntime, limit: int = 1) -> list[str]:
+    """The copies lent most recently: what the strip's "return a book" scans."""
+    circulation = runtime.circulation
+    if isinstance(circulation, OfflineCirculation) and not circulation.is_online:
+        return circulation.cached_barcodes(on_loan=True, limit=limit)
+    with runtime.db.read() as s:
+        return list(s.scalars(select(Item.barcode).join(Loan, Loan.item_id == Item.id)
+                              .where(Loan.returned_at.is_(None)).order_by(Loan.out_at.desc()).limit(limit)))
+
+
+class DemoDatabaseLink:
+    """The strip's "断开数据库 / pull the database": the demo's database becomes unreachable for real.
+
+    On PostgreSQL the kiosk reaches the server through the loopback fault proxy (`kiosk.reliability.netproxy`):
+    pulling refuses new connections and resets open ones, as a dead uplink does. On the demo's SQLite file the
+    engine itself refuses (`kiosk.offline.cutoff`). Either way the offline backend meets a real driver error,
+    switches offline, keeps lending from its journal, and drains the journal when the link is restored.
+    """
+
+    def __init__(self, proxy: Any = None) -> None:
+        self.proxy = proxy
+        self.cutoff: SqliteCutoff | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> tuple[Settings, DemoDatabaseLink]:
+        """The settings to start the runtime with (a PostgreSQL URL goes through the proxy) and the link."""
+        if settings.is_embedded_database:
+            return settings, cls()
+        try:
+            from kiosk.reliability.netproxy import FaultProxy
+        except ImportError:  # pragma: no cover - the proxy ships with the chaos tools
+            return settings, cls()
+        url = make_url(settings.database_url)
+        proxy = FaultProxy((url.host or "127.0.0.1", url.port or 5432))
+        return replace(settings, database=replace(settings.database, url=proxy.url_for(settings.database_url))), \
+            cls(proxy)
+
+    def attach(self, runtime: KioskRuntime) -> None:
+        if self.proxy is None and runtime.db.is_sqlite:
+            self.cutoff = SqliteCutoff(runtime.db.engine)
+
+    @property
+    def available(self) -> bool:
+        return self.proxy is not None or self.cutoff is not None
+
+    def pull(self) -> None:
+        log.warning("demo: database pulled")
+        if self.proxy is not None:
+            from kiosk.reliability.netproxy import ProxyMode
+
+            self.proxy.mode = ProxyMode.REFUSE
+            self.proxy.cut()
+        elif self.cutoff is not None:
+            self.cutoff.pull()
+
+    def restore(self) -> None:
+        log.warning("demo: database restored")
+        if self.proxy is not None:
+            from kiosk.reliability.netproxy import ProxyMode
+
+            self.proxy.mode = ProxyMode.PASS
+        elif self.cutoff is not None:
+            self.cutoff.restore()
+
+    def close(self) -> None:
+        if self.proxy is not None:
+            self.proxy.close()
 
 
 def demo_runtime(settings: Settings) -> KioskRuntime:

@@ -126,8 +126,37 @@ def check_translations(settings: Settings) -> Check:
     return Check("translations", True, f"every message has {' and '.join(LANGUAGES)} text", required=False)
 
 
+def check_offline_journal(settings: Settings) -> Check:
+    """The journal backlog: actions lent or returned offline that the database has not taken yet (issue 8)."""
+    from datetime import UTC, datetime
+
+    from kiosk.offline.journal import journal_backlog
+    from kiosk.offline.settings import offline_settings
+
+    offline = offline_settings(settings)
+    if not offline.enabled:
+        return Check("offline journal", True, "off ([offline] enabled = false)", required=False,
+                     data={"enabled": False})
+    found = journal_backlog(offline.journal_path)
+    if found is None:
+        return Check("offline journal", True, f"{offline.journal_path}: none yet (created on first start)",
+                     required=False, data={"enabled": True, "pending": 0})
+    pending, oldest, counts = found
+    age_s = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+    data = {"enabled": True, "path": str(offline.journal_path), "pending": pending,
+            "oldest_pending_at": oldest.isoformat() if oldest else None, **{f"rows_{k}": v for k, v in counts.items()}}
+    if not pending:
+        return Check("offline journal", True, f"{offline.journal_path}: empty backlog ({counts['applied']} applied, "
+                     f"{counts['exception']} exceptions)", required=False, data=data)
+    late = pending >= offline.alert_backlog or age_s >= offline.alert_after_s
+    hint = " (check the network; `kiosk exceptions list` after)" if late else ""
+    return Check("offline journal", not late, f"{pending} action(s) wait for the database, oldest "
+                 f"{int(age_s // 60)} min ago{hint}", required=False, data=data)
+
+
 CHECKS: list[Callable[[Settings], Check | list[Check]]] = [
     check_config, check_database, check_secret, check_font, check_decoders, check_translations,
+    check_offline_journal,
 ]
 
 

@@ -68,7 +68,6 @@ T = TypeVar("T")
 
 REFRESH_DEADLINE_S = 60.0
 REPLAY_ROW_DEADLINE_S = 10.0
-PROBE_DEADLINE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +125,7 @@ class OfflineCirculation:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._probe: threading.Thread | None = None
+        self._refresher: threading.Thread | None = None
         self._alerting = False
 
     # ------------------------------------------------------------------ state
@@ -197,19 +197,37 @@ class OfflineCirculation:
         self.journal.close()
 
     def _run(self) -> None:
+        """Probe every `probe_s`, online or not: the badge must show an outage within seconds even when nobody is
+        borrowing, and a kiosk that is back must drain its journal without waiting for a resident."""
         next_refresh = 0.0
         while not self._stop.is_set():
             try:
-                if not self._online or self.journal.backlog():
-                    if self._online or self.probe():
-                        self.replay_now()
+                if not self.probe():
+                    if self._online:
+                        self._go_offline(self.last_reason or "the database did not answer the probe")
+                elif not self._online or self.journal.backlog():
+                    self.replay_now()
                 elif time.monotonic() >= next_refresh:
-                    self.refresh_cache()
+                    self._refresh_in_background()
                     next_refresh = time.monotonic() + self.settings.refresh_s
                 self._check_alert()
             except Exception:
                 log.exception("offline journal loop")
             self._stop.wait(self.settings.probe_s)
+
+    def _refresh_in_background(self) -> None:
+        """A minute's refresh can take seconds on a big catalogue: it must not delay the next probe."""
+        if self._refresher is not None and self._refresher.is_alive():
+            return
+
+        def refresh() -> None:
+            try:
+                self.refresh_cache()
+            except Exception as error:
+                log.warning("offline cache not refreshed: %s", reason_of(error))
+
+        self._refresher = threading.Thread(target=refresh, name="offline-refresh", daemon=True)
+        self._refresher.start()
 
     def probe(self) -> bool:
         """One quick `SELECT 1`, at most one in flight (a probe stuck on a dead link must not pile up threads)."""
@@ -227,7 +245,9 @@ class OfflineCirculation:
 
         self._probe = threading.Thread(target=attempt, name="offline-probe", daemon=True)
         self._probe.start()
-        self._probe.join(PROBE_DEADLINE_S)
+        self._probe.join(self.settings.switch_after_s)
+        if self._probe.is_alive():
+            self.last_reason = f"no answer within {self.settings.switch_after_s:g} s"
         return result.get("ok", False)
 
     def replay_now(self) -> ReplayReport:
@@ -581,6 +601,14 @@ class OfflineCirculation:
             conn.execute("UPDATE cache_loans SET due_at = ?, renewals = renewals + 1 WHERE barcode = ?",
                          (iso(new_due), loan.barcode))
         return OfflineRenewResult(loan_id, loan.barcode, loan.title, new_due, loan.renewals + 1, uuid=action_id)
+
+    def cached_barcodes(self, *, on_loan: bool, limit: int = 20) -> list[str]:
+        """Copies the local cache says are on the shelf (or out, newest first): the demo's strip uses these while
+        the database is pulled."""
+        query = ("SELECT barcode FROM cache_loans ORDER BY out_at DESC LIMIT ?" if on_loan
+                 else "SELECT barcode FROM cache_items WHERE status = 'available' ORDER BY item_id LIMIT ?")
+        with self.journal.reading() as conn:
+            return [str(row[0]) for row in conn.execute(query, (limit,))]
 
     def renewal_refusal(self, patron: Any, loan: Any, reserved: bool, policy: LendingPolicy, now: datetime,
                         title: str) -> RenewalRefused | None:

@@ -153,6 +153,11 @@ class Journal:
             conn.execute("UPDATE journal SET state = ?, applied_at = ? WHERE uuid = ? AND state = 'pending'",
                          (state, iso(applied_at), uuid))
 
+    def mark_many(self, outcomes: list[tuple[str, str]], applied_at: datetime) -> None:
+        with self.transaction() as conn:
+            conn.executemany("UPDATE journal SET state = ?, applied_at = ? WHERE uuid = ? AND state = 'pending'",
+                             [(state, iso(applied_at), uid) for uid, state in outcomes])
+
     def pending(self, limit: int = 100) -> list[JournalEntry]:
         with self.reading() as conn:
             rows = conn.execute("SELECT * FROM journal WHERE state = 'pending' ORDER BY seq LIMIT ?",

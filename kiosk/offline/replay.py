@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 DUPLICATE_WINDOW = timedelta(minutes=10)
 """A return found already closed by this very kiosk this close to the journaled time is our own (an online commit
 whose answer was lost with the connection), not a conflict."""
+BATCH = 50
+"""Rows per central transaction while draining (see `Replayer.replay`)."""
 MAX_ATTEMPTS = 3
 """A row failing for a reason that is not connectivity is retried this often, then left to a librarian."""
 
@@ -71,13 +73,32 @@ class Replayer:
         """How each central transaction is run (the backend adds a deadline so a dead link cannot hang replay)."""
         self._failures: dict[str, int] = {}
 
-    def replay(self, batch: int = 200) -> ReplayReport:
-        """Apply pending rows in journal order until none is left. Connectivity errors propagate to the caller."""
+    def replay(self, batch: int = BATCH) -> ReplayReport:
+        """Apply pending rows in journal order until none is left. Connectivity errors propagate to the caller.
+
+        Rows go to the database `batch` at a time, in one transaction with their ledger rows (all or none, so the
+        idempotence argument is unchanged): one commit per row made draining 1,000 actions take ~25 s on SQLite,
+        mostly fsync. A batch that fails for any reason but connectivity is retried row by row, so one bad row
+        cannot hold up the rest.
+        """
         report = ReplayReport()
         while True:
             rows = self.journal.pending(batch)
             if not rows:
                 break
+            try:
+                outcomes = self.run(partial(self.apply_batch, rows)) if len(rows) > 1 else None
+            except Exception as error:
+                if is_connectivity_error(error):
+                    raise
+                log.warning("replay batch failed, retrying row by row: %s", error)
+                outcomes = None
+            if outcomes is not None:
+                self.journal.mark_many([(e.uuid, state) for e, (state, _) in zip(rows, outcomes, strict=True)],
+                                       self.circulation.clock())
+                for entry, (state, seen) in zip(rows, outcomes, strict=True):
+                    self._count(report, entry, state, seen)
+                continue
             for entry in rows:
                 try:
                     state, seen = self.run(partial(self.apply, entry))
@@ -90,15 +111,27 @@ class Replayer:
                         return report
                     state, seen = "exception", False
                 self.journal.mark(entry.uuid, state, self.circulation.clock())
-                report.uuids.append(entry.uuid)
-                if seen:
-                    report.already += 1
-                elif state == "applied":
-                    report.applied += 1
-                else:
-                    report.exceptions += 1
+                self._count(report, entry, state, seen)
         report.remaining = self.journal.backlog()
         return report
+
+    @staticmethod
+    def _count(report: ReplayReport, entry: JournalEntry, state: str, seen: bool) -> None:
+        report.uuids.append(entry.uuid)
+        if seen:
+            report.already += 1
+        elif state == "applied":
+            report.applied += 1
+        else:
+            report.exceptions += 1
+
+    def apply_batch(self, entries: list[JournalEntry]) -> list[tuple[str, bool]]:
+        """Several rows in one central transaction, in order; raises (and applies none) if any row fails."""
+        outcomes: list[tuple[str, bool]] = []
+        with self.db.unit_of_work() as s:
+            for entry in entries:
+                outcomes.append(self._apply_in(s, entry))
+        return outcomes
 
     def _give_up(self, entry: JournalEntry, error: Exception) -> bool:
         """Retry a failing row a few times (a deadlock, a serialisation failure), then make it an exception."""
@@ -116,13 +149,7 @@ class Replayer:
         """(state, already-in-the-ledger) for one row, in one central transaction."""
         try:
             with self.db.unit_of_work() as s:
-                done = s.get(OfflineAction, entry.uuid)
-                if done is not None:
-                    return done.outcome, True
-                handler = {"checkout": self._checkout, "checkin": self._checkin, "renew": self._renew}[entry.action]
-                outcome = handler(s, entry)
-                self._ledger(s, entry, outcome)
-                return outcome.state, False
+                return self._apply_in(s, entry)
         except IntegrityError:
             # Someone (an abandoned call that committed after all) took this UUID first: its outcome stands.
             with self.db.read() as s:
@@ -130,6 +157,15 @@ class Replayer:
                 if done is None:
                     raise
                 return done.outcome, True
+
+    def _apply_in(self, s: Session, entry: JournalEntry) -> tuple[str, bool]:
+        done = s.get(OfflineAction, entry.uuid)
+        if done is not None:
+            return done.outcome, True
+        handler = {"checkout": self._checkout, "checkin": self._checkin, "renew": self._renew}[entry.action]
+        outcome = handler(s, entry)
+        self._ledger(s, entry, outcome)
+        return outcome.state, False
 
     def _record(self, entry: JournalEntry, outcome: _Outcome) -> None:
         with self.db.unit_of_work() as s:
@@ -154,7 +190,9 @@ class Replayer:
                          detail={"offline_uuid": entry.uuid, **detail}))
 
     def _item(self, s: Session, barcode: str) -> Item | None:
-        return s.scalars(select(Item).where(Item.barcode == barcode).with_for_update()).one_or_none()
+        # populate_existing: an earlier row of the same batch changed this copy with a Core UPDATE.
+        return s.scalars(select(Item).where(Item.barcode == barcode).with_for_update()
+                         .execution_options(populate_existing=True)).one_or_none()
 
     def _patron(self, s: Session, entry: JournalEntry) -> Patron | None:
         if not entry.card_key:
@@ -182,7 +220,8 @@ class Replayer:
         item = self._item(s, entry.barcode)
         if item is None:
             return _Outcome("exception", "exception.unknown_item")
-        open_loan = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))).one_or_none()
+        open_loan = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
+                              .execution_options(populate_existing=True)).one_or_none()
         if open_loan is not None:
             if open_loan.patron_id == patron.id:
                 return _Outcome("applied", detail={"duplicate_of_loan": open_loan.id})
@@ -213,10 +252,11 @@ class Replayer:
         if item is None:
             return _Outcome("exception", "exception.unknown_item")
         loan = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
-                         .with_for_update()).one_or_none()
+                         .with_for_update().execution_options(populate_existing=True)).one_or_none()
         if loan is None:
             last = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_not(None))
-                             .order_by(Loan.returned_at.desc()).limit(1)).one_or_none()
+                             .order_by(Loan.returned_at.desc()).limit(1)
+                             .execution_options(populate_existing=True)).one_or_none()
             if (last is not None and last.returned_at is not None and last.return_kiosk_id == entry.kiosk_id
                     and abs(last.returned_at - entry.at) <= DUPLICATE_WINDOW):
                 return _Outcome("applied", detail={"duplicate_of_loan": last.id})
@@ -249,7 +289,7 @@ class Replayer:
         if patron is None or item is None:
             return _Outcome("exception", "exception.renew_conflict")
         loan = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
-                         .with_for_update()).one_or_none()
+                         .with_for_update().execution_options(populate_existing=True)).one_or_none()
         before = int(entry.detail.get("renewals_before", -1))
         due = from_iso(entry.detail.get("due_at"))
         if loan is None or loan.patron_id != patron.id or due is None:
