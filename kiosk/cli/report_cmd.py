@@ -1,4 +1,4 @@
-"""`kiosk report traffic|index|monthly`: foot-traffic reports and the popularity index, as tables or files."""
+"""`kiosk report traffic|index|monthly|circulation`: foot traffic, the popularity index, lending across branches."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from kiosk.traffic.ingest import UnknownBranch
 from kiosk.traffic.reports import GRAINS, NETWORK, traffic_report
 from kiosk.traffic.settings import traffic_settings
 
-report_app = typer.Typer(help="Reports: foot traffic, popularity index (人气指数), monthly report.",
+report_app = typer.Typer(help="Reports: foot traffic, popularity index (人气指数), monthly, circulation.",
                          no_args_is_help=True)
 FORMATS = ("table", "json", "csv", "xlsx", "png")
 
@@ -34,6 +34,13 @@ def _day(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise fail(f"{option} must be a date like 2026-11-01, got {text!r}") from None
+
+
+def _period(start: str, end: str) -> tuple[date, date]:
+    first, last = _day(start, "--from"), _day(end, "--to")
+    if last < first:
+        raise fail("--to is before --from")
+    return first, last
 
 
 def _emit(text: str, out: Path | None) -> None:
@@ -59,9 +66,7 @@ def traffic(start: FromOption, end: ToOption, by: ByOption = "day", branch: Bran
     if by not in GRAINS:
         raise fail(f"--by must be one of {', '.join(GRAINS)}, got {by!r}")
     _check(fmt, out)
-    first, last = _day(start, "--from"), _day(end, "--to")
-    if last < first:
-        raise fail("--to is before --from")
+    first, last = _period(start, end)
     settings = settings_from(config)
     db = open_database(settings)
     try:
@@ -94,9 +99,7 @@ def index(start: FromOption, end: ToOption, branch: BranchOption = None, fmt: Fo
           out: OutOption = None, language: LangOption = "zh_CN", config: ConfigOption = None) -> None:
     """The popularity index (人气指数): flow, activity and service boards; see docs/POPULARITY_INDEX.md."""
     _check(fmt, out)
-    first, last = _day(start, "--from"), _day(end, "--to")
-    if last < first:
-        raise fail("--to is before --from")
+    first, last = _period(start, end)
     settings = settings_from(config)
     cfg = traffic_settings(settings)
     db = open_database(settings)
@@ -149,6 +152,43 @@ def monthly(month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
         db.dispose()
     first, last = month_range(parsed.year, parsed.month)
     typer.echo(f"wrote {files.workbook} and {files.chart} ({first} to {last})")
+
+
+@report_app.command("circulation")
+def circulation(start: FromOption, end: ToOption, branch: BranchOption = None,
+                network: Annotated[bool, typer.Option("--network", help="Every branch (same as --branch *).")] = False,
+                fmt: FormatOption = "table", out: OutOption = None, language: LangOption = "zh_CN",
+                config: ConfigOption = None) -> None:
+    """Loans and returns per branch, cross-branch returns (lent at A, returned at B), copies in transit."""
+    import dataclasses
+    import json
+
+    from kiosk.lending.circulation_report import branch_table, circulation_report, flow_table, transit_table
+
+    _check(fmt, out, ("table", "json", "csv", "xlsx"))
+    first, last = _period(start, end)
+    settings = settings_from(config)
+    db = open_database(settings)
+    try:
+        report = circulation_report(db, start=first, end=last, network_tz=settings.kiosk.timezone,
+                                    branch=NETWORK if network else branch or settings.kiosk.branch)
+    except UnknownBranch as exc:
+        raise fail(f"no branch {exc.params['branch']!r} (use --network for the whole network)") from None
+    finally:
+        db.dispose()
+    sheets = {"branches": branch_table(report, language), "flows": flow_table(report, language),
+              "transit": transit_table(report, language)}
+    if fmt == "json":
+        _emit(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2, default=lambda v: v.isoformat()),
+              out)
+    elif fmt == "xlsx":
+        assert out is not None
+        write_xlsx(sheets, out)
+        typer.echo(f"wrote {out}")
+    else:
+        render = to_csv if fmt == "csv" else to_text_table
+        _emit("\n\n".join(render(table).rstrip("\n") for table in sheets.values() if fmt == "csv" or len(table) > 1),
+              out)
 
 
 def register(app: typer.Typer) -> None:
