@@ -291,8 +291,10 @@ class VisitMachine:
         self._visit.scanned_ok.add(code)
         self._visit.receipt.append(ReceiptLine(result.title, code, result.due_at, "borrowed"))
         due = _local_day(result.due_at, self.tz)
-        message = Message("loan.lent", {"title": result.title, "due": due, "count": result.loans_after,
-                                        "max": result.max_loans}, Severity.SUCCESS)
+        # A loan made offline (the backend's result says `pending`) is confirmed when the database is back.
+        key = "loan.lent_offline" if getattr(result, "pending", False) else "loan.lent"
+        message = Message(key, {"title": result.title, "due": due, "count": result.loans_after,
+                                "max": result.max_loans}, Severity.SUCCESS)
         self._refresh_patron()
         return self._add_scan(ScanLine(code, result.title, message, True, result.due_at), message)
 
@@ -314,7 +316,8 @@ class VisitMachine:
         elif result.was_overdue:
             message = Message("return.overdue", {"title": result.title}, Severity.SUCCESS)
         else:
-            message = Message("return.ok", {"title": result.title}, Severity.SUCCESS)
+            key = "return.ok_offline" if getattr(result, "pending", False) else "return.ok"
+            message = Message(key, {"title": result.title}, Severity.SUCCESS)
         self._refresh_patron()
         return self._add_scan(ScanLine(code, result.title, message, True), message)
 

@@ -49,6 +49,7 @@ def test_pull_the_database_keep_lending_restore_and_the_journal_drains(kiosk_env
         runtime.session.scan(first)  # a walk-up return, through the real session worker
         assert runtime.session.wait_idle()
         assert runtime.session.current().scans[-1].ok
+        assert runtime.session.current().last.key == "return.ok_offline"  # "confirmed when the network is back"
         circ.checkout(patron_id, second)
         assert circ.backlog() == 2
         link.restore()
