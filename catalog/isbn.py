@@ -11,6 +11,7 @@ France, …) were never issued as ISBN-10s, so converting them is refused rather
 from __future__ import annotations
 
 import re
+from operator import mul
 
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_.]")
 _ISBN_PREFIX = re.compile(r"^\s*ISBN(?:-1[03])?[:：]?\s*", re.IGNORECASE)
@@ -25,14 +26,19 @@ def compact(raw: str) -> str:
     return _SEPARATORS.sub("", _ISBN_PREFIX.sub("", raw)).upper()
 
 
+_ISBN10_WEIGHTS = range(10, 1, -1)
+
+
 def isbn10_check_digit(first9: str) -> str:
-    total = sum((10 - i) * int(d) for i, d in enumerate(first9))
+    # map/zip rather than a generator: an import checks every ISBN two or three times (measured a tenth of the
+    # time spent cutting index tokens).
+    total = sum(map(mul, _ISBN10_WEIGHTS, map(int, first9)))
     check = (11 - total % 11) % 11
     return "X" if check == 10 else str(check)
 
 
 def isbn13_check_digit(first12: str) -> str:
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    total = sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))
     return str((10 - total % 10) % 10)
 
 

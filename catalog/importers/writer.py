@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
@@ -248,8 +249,9 @@ class CatalogWriter:
                                          call_number=row["call_number"]))
             if not self.dry_run:
                 # In key order: each b-tree page of the token index is then filled once per chunk, not once per
-                # title (tokens of one title are spread over the whole index).
-                tokens.sort()
+                # title (tokens of one title are spread over the whole index). By the token alone: rows of one
+                # token then stay in title id order, and string keys sort twice as fast as tuples.
+                tokens.sort(key=itemgetter(0))
                 insert_tokens(connection, tokens)
         if self.dry_run:
             return

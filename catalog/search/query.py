@@ -20,7 +20,7 @@ from sqlalchemy.sql import ColumnElement
 
 from catalog.model import Item, ItemStatus, Title
 from catalog.search.model import TitleToken
-from catalog.search.tokens import SHORT_TERM, START, WEIGHTS, Term, query_terms
+from catalog.search.tokens import AS_SUFFIX, WEIGHTS, Field, Term, query_terms, token_ranges
 
 BARCODE_WEIGHT = 20
 GONE = (ItemStatus.WITHDRAWN.value, ItemStatus.LOST.value)
@@ -54,19 +54,18 @@ class CatalogPage:
 
 def _term_select(index: int, term: Term, within: Sequence[int] | None = None) -> list[Any]:
     token = TitleToken.token
-    weight = case(WEIGHTS, value=TitleToken.field, else_=1)
-    if term.prefix:
-        low = term.value if len(term.value) > SHORT_TERM else START + term.value
-        high = low[:-1] + chr(ord(low[-1]) + 1)
-        condition = and_(token >= low, token < high)
-    else:
-        condition = token == term.value
-    if within is not None:
-        condition = and_(condition, TitleToken.title_id.in_(within))
-    selects: list[Any] = [
-        select(TitleToken.title_id.label("title_id"), literal(index, Integer).label("term"), weight.label("w"))
-        .where(condition)
-    ]
+    selects: list[Any] = []
+    for span in token_ranges(term):
+        weights = {f: WEIGHTS[AS_SUFFIX.get(f, f)] for f in WEIGHTS} if span.start_as_suffix else WEIGHTS
+        condition: ColumnElement[bool] = (token == span.low if span.high is None
+                                          else and_(token >= span.low, token < span.high))
+        if span.skip_field is not None:
+            condition = and_(condition, TitleToken.field != span.skip_field)
+        if within is not None:
+            condition = and_(condition, TitleToken.title_id.in_(within))
+        weight = case(weights, value=TitleToken.field, else_=1)
+        selects.append(select(TitleToken.title_id.label("title_id"), literal(index, Integer).label("term"),
+                              weight.label("w")).where(condition))
     if term.prefix and term.raw:
         raw = term.raw.strip()
         selects.append(
@@ -106,23 +105,32 @@ def _best(session: Session, term: Term, within: Sequence[int] | None = None) -> 
     """
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    if term.prefix:
-        low = term.value if len(term.value) > SHORT_TERM else START + term.value
-        sql = f"SELECT title_id, field FROM title_tokens WHERE token >= {mark} AND token < {mark}"
-        params: list[Any] = [low, low[:-1] + chr(ord(low[-1]) + 1)]
-    else:
-        sql = f"SELECT title_id, field FROM title_tokens WHERE token = {mark}"
-        params = [term.value]
+    queries: list[tuple[str, list[Any]]] = []
+    for span in token_ranges(term):
+        field = (f"CASE field WHEN {int(Field.TITLE_START)} THEN {int(Field.TITLE_PINYIN)} "
+                 f"WHEN {int(Field.AUTHOR_START)} THEN {int(Field.AUTHOR_PINYIN)} ELSE field END"
+                 if span.start_as_suffix else "field")
+        if span.high is None:
+            sql = f"SELECT title_id, {field} FROM title_tokens WHERE token = {mark}"
+            params: list[Any] = [span.low]
+        else:
+            sql = f"SELECT title_id, {field} FROM title_tokens WHERE token >= {mark} AND token < {mark}"
+            params = [span.low, span.high]
+        if span.skip_field is not None:
+            sql += f" AND field <> {int(span.skip_field)}"
+        queries.append((sql, params))
     chunks = [None] if within is None else [within[i : i + _IN_CHUNK] for i in range(0, len(within), _IN_CHUNK)]
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     rows: list[Any] = []
     try:
-        for chunk in chunks:
-            if chunk is None:
-                cursor.execute(sql, params)
-            else:
-                cursor.execute(f"{sql} AND title_id IN ({', '.join([mark] * len(chunk))})", [*params, *chunk])
-            rows.extend(cursor.fetchall())
+        for sql, params in queries:
+            for chunk in chunks:
+                if chunk is None:
+                    cursor.execute(sql, params)
+                else:
+                    cursor.execute(f"{sql} AND title_id IN ({', '.join([mark] * len(chunk))})",
+                                   [*params, *chunk])
+                rows.extend(cursor.fetchall())
     finally:
         cursor.close()
     if term.prefix and term.raw:

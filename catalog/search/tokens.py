@@ -10,15 +10,25 @@ Pinyin is typed on an on-screen keyboard without spaces, from any word of the ti
 "loumeng", "meng"; "hlm", "lm", "m"), and a typed term matches by prefix (a btree range scan on both databases).
 One- and two-letter terms would match a tenth of the catalog that way, so they match only the start of a title or
 author ("^" tokens): results still update from the first letter, and stay fast.
+
+What is not indexed, because no query can reach it (an import of 100,000 titles writes every token, so each one
+costs; measured in docs/BENCHMARKS.md "Catalog import"):
+* Latin, pinyin and identifier tokens of one or two letters: such a query term only looks at "^" tokens.
+* A Chinese character that starts a bigram of the same run: a one-character query is a range over the tokens
+  that start with it (the bigrams, plus the run's last character, which starts none), so "梦" still finds 红楼梦
+  and "红" still finds it through 红楼. Publishers have no single characters: their bigrams are skipped then.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
+from typing import NamedTuple
 
 from catalog import isbn as isbn_rules
 from catalog.pinyin import PinyinForms
@@ -61,44 +71,16 @@ def _is_cjk(ch: str) -> bool:
 _LATIN = re.compile(r"[a-z0-9]+")
 
 
-def _runs(text: str) -> Iterator[tuple[bool, str]]:
-    """Split normalised text into (is_cjk, run) pieces; punctuation and spaces separate runs and are dropped."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    cjk: list[str] = []
-    for ch in text:
-        if _is_cjk(ch):
-            cjk.append(ch)
-            continue
-        if cjk:
-            yield True, "".join(cjk)
-            cjk = []
-        if ch.isascii() and ch.isalnum():
-            yield False, ch
-        else:
-            yield False, " "
-    if cjk:
-        yield True, "".join(cjk)
+_WORDS = re.compile("[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+|[a-z0-9]+")
+"""CJK runs (the ranges of `_is_cjk`) and ASCII words; everything else separates them."""
 
 
 def _split(text: str) -> tuple[list[str], list[str]]:
-    """CJK runs and Latin words of a text."""
+    """CJK runs and Latin words of a text (NFKC, lower case); punctuation and spaces separate them and are dropped."""
     cjk_runs: list[str] = []
     latin: list[str] = []
-    current: list[str] = []
-    for is_cjk, run in _runs(text):
-        if is_cjk:
-            if current:
-                latin.append("".join(current))
-                current = []
-            cjk_runs.append(run)
-        elif run == " ":
-            if current:
-                latin.append("".join(current))
-                current = []
-        else:
-            current.append(run)
-    if current:
-        latin.append("".join(current))
+    for word in _WORDS.findall(unicodedata.normalize("NFKC", text).lower()):
+        (cjk_runs if word[0] > "z" else latin).append(word)
     return cjk_runs, latin
 
 
@@ -117,8 +99,10 @@ def cover(run: str) -> list[str]:
 
 
 def grams(run: str, *, singles: bool = True) -> set[str]:
-    out = set(run) if singles else set()
-    out.update(run[i : i + 2] for i in range(len(run) - 1))
+    """Bigrams of a CJK run, and (`singles`) its last character: see the module notes for the other singles."""
+    out = {run[i : i + 2] for i in range(len(run) - 1)}
+    if singles:
+        out.add(run[-1])
     return out
 
 
@@ -127,15 +111,37 @@ def compact_identifier(value: str) -> str:
     return "".join(_LATIN.findall(unicodedata.normalize("NFKC", value).lower()))[:MAX_TOKEN]
 
 
-def _pinyin_tokens(forms: PinyinForms, field: Field, start: Field) -> Iterator[tuple[str, int]]:
+@lru_cache(maxsize=16384)
+def _pinyin_tokens(forms: PinyinForms, field: Field, start: Field) -> tuple[tuple[str, int], ...]:
     syllables = forms.full.split()
     if not syllables:
-        return
-    yield START + forms.compact[: MAX_TOKEN - 1], start
-    yield START + forms.initials[: MAX_TOKEN - 1], start
-    for i in range(min(len(syllables), MAX_SUFFIXES)):
-        yield "".join(syllables[i:])[:MAX_TOKEN], field
-        yield forms.initials[i:][:MAX_TOKEN], field
+        return ()
+    compact, initials = forms.compact, forms.initials
+    tokens = {(START + compact[: MAX_TOKEN - 1], start), (START + initials[: MAX_TOKEN - 1], start)}
+    offset = 0
+    # From the second syllable on: the first suffix is the "^" token, which longer terms also look at.
+    for i, syllable in enumerate(syllables[:MAX_SUFFIXES]):
+        if i:
+            suffix = compact[offset : offset + MAX_TOKEN]  # the syllables from the i-th on, run together
+            if len(suffix) > SHORT_TERM:
+                tokens.add((suffix, field))
+            if len(initials) - i > SHORT_TERM:
+                tokens.add((initials[i : i + MAX_TOKEN], field))
+        offset += len(syllable)
+    return tuple(tokens)
+
+
+def _text_tokens(text: str, field: Field, singles: bool) -> tuple[tuple[str, int], ...]:
+    tokens: set[str] = set()
+    cjk_runs, latin = _split(text)
+    for run in cjk_runs:
+        tokens.update(grams(run, singles=singles))
+    tokens.update(w[:MAX_TOKEN] for w in latin if len(w) > SHORT_TERM)
+    return tuple((t, field) for t in tokens)
+
+
+_name_tokens = lru_cache(maxsize=16384)(_text_tokens)
+"""Authors and publishers repeat across a catalog (a few hundred publishers for 100,000 titles): cut them once."""
 
 
 def title_tokens(
@@ -147,24 +153,52 @@ def title_tokens(
     call_number: str,
     title_pinyin: PinyinForms,
     author_pinyin: PinyinForms,
-) -> set[tuple[str, int]]:
-    """Every (token, field) a title is found by."""
-    tokens: set[tuple[str, int]] = set()
-    for text, field, singles in ((title, Field.TITLE, True), (authors, Field.AUTHOR, True),
-                                 (publisher, Field.PUBLISHER, False)):
-        cjk_runs, latin = _split(text)
-        for run in cjk_runs:
-            tokens.update((g, field) for g in grams(run, singles=singles))
-        tokens.update((w[:MAX_TOKEN], field) for w in latin)
-    tokens.update(_pinyin_tokens(title_pinyin, Field.TITLE_PINYIN, Field.TITLE_START))
-    tokens.update(_pinyin_tokens(author_pinyin, Field.AUTHOR_PINYIN, Field.AUTHOR_START))
+) -> list[tuple[str, int]]:
+    """Every (token, field) a title is found by, each once (the parts have distinct fields, so no set is needed)."""
+    tokens = [*_text_tokens(title, Field.TITLE, True), *_name_tokens(authors, Field.AUTHOR, True),
+              *_name_tokens(publisher, Field.PUBLISHER, False),
+              *_pinyin_tokens(title_pinyin, Field.TITLE_PINYIN, Field.TITLE_START),
+              *_pinyin_tokens(author_pinyin, Field.AUTHOR_PINYIN, Field.AUTHOR_START)]
+    identifiers: set[str] = set()
     if isbn13:
-        tokens.add((compact_identifier(isbn13), Field.IDENTIFIER))
-        if isbn13.startswith("978") and isbn_rules.is_valid(isbn13):
-            tokens.add((isbn_rules.to_isbn10(isbn13).lower(), Field.IDENTIFIER))
-    if call_number and compact_identifier(call_number):
-        tokens.add((compact_identifier(call_number), Field.IDENTIFIER))
-    return {(t, f) for t, f in tokens if t and t != START}
+        identifiers.add(compact_identifier(isbn13))
+        if isbn13.startswith("978"):
+            with suppress(isbn_rules.InvalidIsbn):
+                identifiers.add(isbn_rules.to_isbn10(isbn13).lower())
+    if call_number:
+        identifiers.add(compact_identifier(call_number))
+    tokens.extend((t, Field.IDENTIFIER) for t in identifiers if len(t) > SHORT_TERM)
+    return tokens
+
+
+AS_SUFFIX: dict[int, int] = {Field.TITLE_START: Field.TITLE_PINYIN, Field.AUTHOR_START: Field.AUTHOR_PINYIN}
+"""A longer pinyin term that matches a "^" token matched the first syllable suffix, which is not stored twice."""
+
+
+class TokenRange(NamedTuple):
+    low: str
+    high: str | None
+    """None: the token equals `low`; otherwise `low <= token < high`."""
+    start_as_suffix: bool = False
+    """Count "^" fields as the suffix fields they stand for (`AS_SUFFIX`)."""
+    skip_field: int | None = None
+
+
+def _after(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def token_ranges(term: Term) -> list[TokenRange]:
+    """Where in the index a term's postings are; the same on SQLite (BINARY) and PostgreSQL ("C" collation)."""
+    if term.single_cjk:
+        # Publishers index no single characters: their bigrams must not answer a one-character query.
+        return [TokenRange(term.value, _after(term.value), skip_field=Field.PUBLISHER)]
+    if not term.prefix:
+        return [TokenRange(term.value, None)]
+    if len(term.value) <= SHORT_TERM:
+        return [TokenRange(START + term.value, _after(START + term.value))]
+    start = START + term.value[: MAX_TOKEN - 1]
+    return [TokenRange(term.value, _after(term.value)), TokenRange(start, _after(start), start_as_suffix=True)]
 
 
 @dataclass(frozen=True)
@@ -175,6 +209,11 @@ class Term:
     prefix: bool
     raw: str = ""
     """The query word it came from, for exact identifier look-ups (ISBN, barcode)."""
+
+    @property
+    def single_cjk(self) -> bool:
+        """A one-character Chinese term: matched as a range over the tokens that start with it (module notes)."""
+        return len(self.value) == 1 and _is_cjk(self.value)
 
     @property
     def upper_bound(self) -> str:
