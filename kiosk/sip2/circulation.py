@@ -175,7 +175,11 @@ class Sip2Circulation:
         try:
             moment = parse_date(text) if len(text) == 18 else None
         except Sip2Error:
-            moment = None
+            # A zone other than UTC or blank ("CST ", "+080"…): read the date and time as the branch's own.
+            try:
+                moment = datetime.strptime(text[:8] + text[12:], "%Y%m%d%H%M%S")
+            except ValueError:
+                moment = None
         if moment is None:
             for pattern, length in (("%Y-%m-%d %H:%M:%S", 19), ("%Y-%m-%dT%H:%M:%S", 19), ("%Y-%m-%d", 10),
                                     ("%Y%m%d", 8)):

@@ -8,7 +8,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -281,3 +281,21 @@ def test_client_settings_errors_name_the_key(client: dict[str, object] | None, s
     with pytest.raises(ConfigError) as error:
         sip2_client_settings(extra)
     assert error.value.setting == setting
+
+
+DUE_DATES = [  # as servers send them → the branch's local time
+    ("20270105    235900", (2027, 1, 5, 23, 59, 0)),
+    ("20270105CST 235900", (2027, 1, 5, 23, 59, 0)),
+    ("20270105", (2027, 1, 5, 23, 59, 59)),
+    ("2027-01-05", (2027, 1, 5, 23, 59, 59)),
+    ("2027-01-05 18:30:00", (2027, 1, 5, 18, 30, 0)),
+]
+
+
+def test_due_dates_as_servers_send_them(remote: Sip2Circulation) -> None:
+    for text, local in DUE_DATES:
+        due = remote._due(text)
+        assert due is not None, text
+        assert due.astimezone(remote.branch().tz).timetuple()[:6] == local, text
+    assert remote._due("20270105   Z155959") == datetime(2027, 1, 5, 15, 59, 59, tzinfo=UTC)
+    assert remote._due("soon") is None and remote._due("") is None

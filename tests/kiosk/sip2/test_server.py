@@ -194,7 +194,7 @@ def test_client_resends_after_server_96_and_reconnects(served: Served) -> None:
         client.close()
 
 
-@pytest.mark.parametrize("encoding", ["gb18030"])
+@pytest.mark.parametrize("encoding", ["gb18030", "gbk"])
 def test_gb18030_server_and_client(database: Database, secret: bytes, encoding: str) -> None:
     from tests.kiosk.sip2.conftest import make_settings, seed, serve
 
