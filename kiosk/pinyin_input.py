@@ -62,6 +62,7 @@ class _Tables:
     chars: dict[str, tuple[str, ...]]
     words: dict[str, tuple[str, ...]]
     syllables: frozenset[str]
+    word_rank: dict[str, tuple[bool, int, int]]
 
 
 _build_lock = threading.Lock()
@@ -98,10 +99,11 @@ def _tables() -> _Tables:
             key = "".join(_plain(r[0]) for r in word_readings)
             if word not in words.get(key, ()):
                 words.setdefault(key, []).append(word)
-    ranked = {key: tuple(sorted(found, key=lambda w: (w not in PHRASES_EXTRA, sum(rank(c)[0] for c in w),
-                                                      sum(common.get(c, len(COMMON)) for c in w))))
-              for key, found in words.items()}
-    return _Tables(chars, ranked, frozenset(chars))
+    def word_rank(word: str) -> tuple[bool, int, int]:
+        return word not in PHRASES_EXTRA, sum(rank(c)[0] for c in word), sum(common.get(c, len(COMMON)) for c in word)
+
+    ranked = {key: tuple(sorted(found, key=word_rank)) for key, found in words.items()}
+    return _Tables(chars, ranked, frozenset(chars), {w: word_rank(w) for found in ranked.values() for w in found})
 
 
 def warm_up() -> None:
@@ -139,9 +141,9 @@ def candidates(letters: str, limit: int = 10) -> list[Candidate]:
     syllable = first_syllable(letters)
     # A word for a reading that starts with the letters typed so far ("jint" → 今天) helps after two syllables.
     if len(letters) > len(syllable) > 0:
-        for key in sorted(k for k in tables.words if k.startswith(letters) and len(k) <= len(letters) + 6)[:3]:
-            for word in tables.words[key][:1]:
-                add(word, len(letters))
+        longer = [tables.words[k][0] for k in tables.words if k.startswith(letters) and len(k) <= len(letters) + 6]
+        for word in sorted(longer, key=tables.word_rank.__getitem__)[:3]:
+            add(word, len(letters))
     for ch in tables.chars.get(syllable, ()):
         add(ch, len(syllable))
     return out

@@ -86,6 +86,8 @@ class KioskApp(App):
     font_title = NumericProperty(42)
     font_huge = NumericProperty(60)
     button_height = NumericProperty(100)
+    min_target = NumericProperty(60)
+    """15 mm in pixels on this screen: no touch target may be smaller."""
     pad = NumericProperty(20)
     page_size = NumericProperty(6)
     c_bg = ColorProperty(theme.NORMAL.bg)
@@ -169,7 +171,8 @@ class KioskApp(App):
     def _apply_theme(self) -> None:
         width, height = Window.size
         self.portrait = height > width
-        m = theme.metrics_for(width, height, elder=self.elder, min_target_px=mm(15))
+        self.min_target = mm(15)
+        m = theme.metrics_for(width, height, elder=self.elder, min_target_px=self.min_target)
         self.font_small, self.font_body, self.font_title, self.font_huge = (
             m.font_small, m.font_body, m.font_title, m.font_huge)
         self.button_height, self.pad, self.page_size = m.button_height, m.padding, m.page_size

@@ -312,3 +312,50 @@ def test_about_groups_identical_days_and_shows_the_map(kiosk_ui: Any) -> None:
     hours = "\n".join(str(getattr(w, "text", "")) for w in h.find("hours").walk(restrict=True))
     assert "星期一至星期五   08:30–21:00\n星期六   09:00–17:00\n星期日   闭馆" in hours
     h.app.refresh_browse_data()
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1280, 800)])
+def test_every_screen_has_language_elder_and_help_and_targets_of_15_mm(kiosk_ui: Any, size: tuple[int, int]) -> None:
+    """Each state of every screen, at each supported size: 中/EN, elder mode and help are on screen and inside the
+    window, and every visible button is at least 15 mm in both directions."""
+    from kivy.core.window import Window
+    from kivy.metrics import mm
+
+    from ui.demo import demo_views
+    from ui.widgets import KButton
+
+    h = kiosk_ui
+    floor = mm(15) - 1
+
+    def check(state: str) -> None:
+        for action in ("lang", "elder", "help"):
+            widget = h.find(action)
+            x, y = widget.to_window(widget.x, widget.y)
+            assert widget.opacity == 1 and not widget.disabled, (state, action)
+            assert x >= 0 and y >= 0 and x + widget.width <= Window.width + 1 and y + widget.height <= Window.height + 1
+        small = [(w.action or w.text, round(w.width), round(w.height)) for w in h.current_screen().walk(restrict=True)
+                 if isinstance(w, KButton) and w.opacity > 0 and w.get_root_window() is not None
+                 and w.width * w.height > 0 and (w.width < floor or w.height < floor)]  # 0 × n: folded away
+        assert not small, (state, size, small)
+
+    h.set_size(*size)
+    h.app.elder = size == (1280, 800)  # the tightest case: large text on the smallest screen
+    try:
+        for state, view in demo_views().items():
+            _publish_from_thread(h, view)
+            check(state)
+        _publish_from_thread(h, demo_views()["staff"])
+        for tab in ("overdue", "status", "announcement"):
+            h.tap(f"tab_{tab}")
+            h.settle()
+            check(f"staff {tab}")
+        _publish_from_thread(h, demo_views()["attract"])
+        for local in ("find", "about", "audio"):
+            h.app.open_local(local)
+            h.settle()
+            check(local)
+        h.app.go_home()
+    finally:
+        h.app.elder = False
+        h.set_size(1280, 800)
+        h.settle()
