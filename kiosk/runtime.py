@@ -33,6 +33,7 @@ from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.session.runner import SessionRunner
 from kiosk.session.view import Message, Severity
 from kiosk.session.visit import VisitMachine
+from kiosk.sip2.circulation import Sip2Circulation
 from kiosk.staff_accounts import StaffDirectory
 from kiosk.traffic.ingest import ingest
 from kiosk.traffic.occupancy import occupancy_now
@@ -91,6 +92,8 @@ class KioskRuntime:
             self.circulation.alerts = alerts
             self.circulation.on_connectivity = self._connectivity_changed
             self._connectivity_changed(self.circulation.is_online)
+        if isinstance(self.circulation, Sip2Circulation):
+            self.circulation.on_connectivity = self._connectivity_changed  # the library system's SIP2 server
         self.wedge = WedgeAssembler() if url_scheme(settings.devices.scanner or "x") == "hid" else None
         self._traffic_queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="traffic")
         self.entry: EntryStation | None = None

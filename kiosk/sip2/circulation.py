@@ -124,6 +124,12 @@ class Sip2Circulation:
         self._items: dict[str, _ItemInfo] = {}
         self.offline_ok = False
         self.library_name = ""
+        self.on_connectivity: Callable[[bool], None] | None = None
+        """Told when the library system stops or starts answering (the runtime shows the "offline" badge)."""
+        self.is_online = True
+        self.probe_interval_s = 5.0
+        self._prober: threading.Thread | None = None
+        self._closed = threading.Event()
 
     @classmethod
     def from_settings(cls, settings: Sip2ClientSettings, local: Circulation) -> Sip2Circulation:
@@ -140,12 +146,38 @@ class Sip2Circulation:
                 if not self.client.logged_in and not self.client.login():
                     log.error("sip2 login to %s:%s refused", self.client.host, self.client.port)
                     raise LibraryUnavailable()
-                return send(self.client)
+                reply = send(self.client)
             except (Sip2Error, OSError) as exc:
                 # The exception text names codes and hosts only, never a patron identifier.
                 log.warning("sip2 %s failed: %s", name, type(exc).__name__)
                 self.client.close()
+                self._connectivity(False)
                 raise LibraryUnavailable() from None
+        self._connectivity(True)
+        return reply
+
+    def _connectivity(self, online: bool) -> None:
+        """Report a change; while the library system is away, a probe (SC Status every `probe_interval_s`)
+        notices its return even if nobody scans, so the badge does not outlive the outage."""
+        if online == self.is_online:
+            return
+        self.is_online = online
+        hook = self.on_connectivity
+        if hook is not None:
+            try:
+                hook(online)
+            except Exception:
+                log.exception("sip2 connectivity hook failed")
+        if not online and (self._prober is None or not self._prober.is_alive()):
+            self._prober = threading.Thread(target=self._probe_until_online, name="sip2-probe", daemon=True)
+            self._prober.start()
+
+    def _probe_until_online(self) -> None:
+        while not self.is_online and not self._closed.wait(self.probe_interval_s):
+            try:
+                self.status()
+            except Refusal:
+                continue
 
     def status(self) -> Message:
         """SC Status (99): whether the server is online and allows offline transactions (`offline_ok`)."""
@@ -155,6 +187,7 @@ class Sip2Circulation:
         return reply
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             self.client.close()
 

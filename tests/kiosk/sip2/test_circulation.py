@@ -216,6 +216,9 @@ def test_renewal_refused_by_the_server_shows_its_message(remote: Sip2Circulation
 def test_server_down_is_a_refusal_and_changes_nothing(served: Served, secret: bytes) -> None:
     with FaultProxy(("127.0.0.1", served.server.port)) as proxy:
         circulation = _circulation(served, proxy.port, timeout_s=0.5)
+        changes: list[bool] = []
+        circulation.on_connectivity = changes.append
+        circulation.probe_interval_s = 0.1
         me = circulation.find_card(library_card(secret))
         assert me is not None
         proxy.mode = ProxyMode.REFUSE
@@ -230,7 +233,12 @@ def test_server_down_is_a_refusal_and_changes_nothing(served: Served, secret: by
         wait_listening(proxy.port)
         with pytest.raises(LibraryUnavailable):
             circulation.checkout(me, "TS0000008")
+        assert changes == [False]  # the kiosk shows its "offline" badge
         proxy.mode = ProxyMode.PASS
+        deadline = time.monotonic() + 20
+        while not changes[1:] and time.monotonic() < deadline:
+            time.sleep(0.05)  # nobody scans: the probe notices the library system is back
+        assert changes == [False, True] and circulation.is_online
         assert circulation.checkout(me, "TS0000008").title == "测试图书8"  # reconnects and logs in again
         circulation.close()
 
