@@ -128,9 +128,17 @@ class Replayer:
     def apply_batch(self, entries: list[JournalEntry]) -> list[tuple[str, bool]]:
         """Several rows in one central transaction, in order; raises (and applies none) if any row fails."""
         outcomes: list[tuple[str, bool]] = []
-        with self.db.unit_of_work() as s:
+        with self.db.unit_of_work() as s, s.no_autoflush:
+            # Round trips are what a drain costs on a network database: one query finds which rows the ledger has,
+            # and the ledger and audit rows are sent together at the next flush instead of one INSERT each.
+            done = {str(uid): str(outcome) for uid, outcome in s.execute(
+                select(OfflineAction.uuid, OfflineAction.outcome)
+                .where(OfflineAction.uuid.in_([e.uuid for e in entries])))}
             for entry in entries:
-                outcomes.append(self._apply_in(s, entry))
+                if entry.uuid in done:
+                    outcomes.append((done[entry.uuid], True))
+                else:
+                    outcomes.append(self._apply_in(s, entry, known_new=True))
         return outcomes
 
     def _give_up(self, entry: JournalEntry, error: Exception) -> bool:
@@ -158,8 +166,8 @@ class Replayer:
                     raise
                 return done.outcome, True
 
-    def _apply_in(self, s: Session, entry: JournalEntry) -> tuple[str, bool]:
-        done = s.get(OfflineAction, entry.uuid)
+    def _apply_in(self, s: Session, entry: JournalEntry, *, known_new: bool = False) -> tuple[str, bool]:
+        done = None if known_new else s.get(OfflineAction, entry.uuid)
         if done is not None:
             return done.outcome, True
         handler = {"checkout": self._checkout, "checkin": self._checkin, "renew": self._renew}[entry.action]
@@ -181,7 +189,6 @@ class Replayer:
                                        detail={**detail, "at": entry.at.isoformat()}, created_at=now))
         s.add(OfflineAction(uuid=entry.uuid, kiosk_id=entry.kiosk_id, action=entry.action, outcome=outcome.state,
                             at=entry.at, applied_at=now, detail={**detail, "seq": entry.seq}))
-        s.flush()
 
     def _audit(self, s: Session, entry: JournalEntry, outcome: str, *, patron_id: int | None, item_id: int | None,
                loan_id: int | None, **detail: Any) -> None:
