@@ -1,15 +1,15 @@
-"""`kiosk chaos crash --runs N`: SIGKILL a lending (or importing) process N times, check the database after each."""
+"""`kiosk chaos crash|race|network`: SIGKILL lending processes, race them, cut their network; check after each."""
 
 from __future__ import annotations
 
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from kiosk.cli.options import JsonOption
+from kiosk.cli.options import JsonOption, fail
 from kiosk.reliability.crash import run_crashes
 
 chaos_app = typer.Typer(help="Fault injection that proves the kiosk loses nothing.", no_args_is_help=True)
@@ -60,15 +60,57 @@ def race(
     finally:
         db.dispose()
     report = run_race(database_url, kiosks=kiosks, seconds=seconds, seed=seed)
+    _finish(report.ok, report.problems, as_json,
+            {"ok": report.ok, **{k: v for k, v in report.__dict__.items() if k != "problems"},
+             "problems": report.problems},
+            f"{report.kiosks} kiosks for {report.seconds:.0f} s: {report.loans} loans, {report.returns} returns",
+            "no copy lent twice, no patron over the limit, every action audited")
+
+
+@chaos_app.command("network")
+def network(
+    kiosks: Annotated[int, typer.Option("--kiosks", min=2, help="Kiosk processes, one branch each.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="Picks every phase length, the delay and the cut rhythm.")] = 1,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="An EMPTY PostgreSQL database; by default a scratch one on --server.")] = None,
+    server: Annotated[str, typer.Option(
+        "--server", envvar="KIOSK_TEST_POSTGRES_URL",
+        help="A PostgreSQL server (any database on it) for the scratch database, created and dropped.")]
+    = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    as_json: JsonOption = False,
+) -> None:
+    """Kiosk processes on PostgreSQL through a proxy that refuses, cuts and delays; one SIGKILLed mid-replay."""
+    from kiosk.reliability.network_chaos import run_network_chaos, scratch_database
+
+    if not (database_url or server).startswith("postgresql"):
+        raise fail("the network run needs PostgreSQL (postgresql+psycopg://…)")
+    with tempfile.TemporaryDirectory(prefix="kiosk-network-") as tmp:
+        if database_url:
+            report = run_network_chaos(database_url, Path(tmp), kiosks=kiosks, seed=seed)
+        else:
+            with scratch_database(server) as url:
+                report = run_network_chaos(url, Path(tmp), kiosks=kiosks, seed=seed)
+    phases = ", ".join(f"{p.name} {p.seconds:g} s" + (f" ({p.detail})" if p.detail else "") for p in report.phases)
+    _finish(report.ok, report.problems, as_json, report.to_json(),
+            f"{report.kiosks} kiosks, seed {report.seed}: {phases}\n"
+            f"{report.actions} resident actions, {report.journaled} journaled offline ({report.applied} applied, "
+            f"{report.exceptions} exceptions), {report.connections_cut} connections cut; {report.killed} SIGKILLed "
+            f"mid-replay (journal {report.killed_backlog[0]} → {report.killed_backlog[1]}); journals empty "
+            f"{report.drained_s} s after the database returned",
+            "every journaled action applied exactly once or listed as an exception, no item with two open loans")
+
+
+def _finish(ok: bool, problems: list[str], as_json: bool, payload: dict[str, Any], summary: str,
+            holds: str) -> None:
+    """One way to end a chaos command: JSON or a summary, the problems in red, exit 1 unless all held."""
     if as_json:
-        typer.echo(json.dumps({"ok": report.ok, **{k: v for k, v in report.__dict__.items() if k != "problems"},
-                               "problems": report.problems}))
+        typer.echo(json.dumps(payload, ensure_ascii=False))
     else:
-        typer.echo(f"{report.kiosks} kiosks for {report.seconds:.0f} s: {report.loans} loans, {report.returns} returns")
-        for problem in report.problems:
+        typer.echo(summary)
+        for problem in problems:
             typer.secho(problem, fg="red")
-        typer.echo("no copy lent twice, no patron over the limit, every action audited" if report.ok else "BROKEN")
-    raise typer.Exit(0 if report.ok else 1)
+        typer.echo(holds if ok else "BROKEN")
+    raise typer.Exit(0 if ok else 1)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from catalog import schema
 from catalog.db import Database
@@ -43,6 +45,16 @@ class CrashReport:
         return not self.problems
 
 
+def add_copies(s: Session, branch_ids: list[int], count: int, barcode: Callable[[int], str], title: str) -> None:
+    """`count` titles of one copy each, dealt round the branches as their home and shelf."""
+    for n in range(count):
+        row = Title(title=f"{title}{n}")
+        s.add(row)
+        s.flush()
+        home = branch_ids[n % len(branch_ids)]
+        s.add(Item(barcode=barcode(n), title_id=row.id, home_branch_id=home, current_branch_id=home))
+
+
 def prepare(path: Path | str, *, items: int = 60, patrons: int = 12) -> str:
     """A small branch to fight over: a SQLite file path, or the URL of an empty migrated-or-not database."""
     url = path if isinstance(path, str) else f"sqlite:///{path}"
@@ -53,12 +65,7 @@ def prepare(path: Path | str, *, items: int = 60, patrons: int = 12) -> str:
             branch = Branch(code="CRASH", name="崩溃测试书房")
             s.add(branch)
             s.flush()
-            for n in range(items):
-                title = Title(title=f"崩溃测试{n}")
-                s.add(title)
-                s.flush()
-                s.add(Item(barcode=f"C{n:05d}", title_id=title.id, home_branch_id=branch.id,
-                           current_branch_id=branch.id))
+            add_copies(s, [branch.id], items, lambda n: f"C{n:05d}", "崩溃测试")
             for n in range(patrons):
                 s.add(Patron(card_kind="id_card", card_key=f"{n:064x}", masked_card="x", display_name="某*"))
     finally:

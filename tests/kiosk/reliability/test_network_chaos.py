@@ -1,0 +1,100 @@
+"""`kiosk chaos network` for CI, and proof that its checker fails when an invariant is broken."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from catalog.db import Database
+from catalog.model import AuditEntry
+from catalog.offline_model import OfflineAction
+from kiosk.cli import app
+from kiosk.offline.journal import Journal
+from kiosk.reliability.network_chaos import check_network, prepare_network, schedule
+from tests.conftest import _postgres_admin_url
+
+
+def test_three_kiosks_through_a_failing_network_lose_nothing(_postgres_url: str | None) -> None:
+    if _postgres_url is None:
+        pytest.skip("PostgreSQL not reachable (set KIOSK_TEST_POSTGRES_URL); required in CI")
+    result = CliRunner().invoke(app, ["chaos", "network", "--kiosks", "3", "--seed", "1",
+                                      "--server", _postgres_admin_url(), "--json"])
+    report = json.loads(result.output)
+    assert report["problems"] == [] and result.exit_code == 0
+    assert report["journaled"] > 20, "the kiosks must really have worked offline"
+    assert report["applied"] > 0 and report["connections_cut"] > 0
+    start, left = report["killed_backlog"]
+    assert 0 < left <= start and report["killed_after_bytes"] > 0, "the SIGKILL must land during the replay"
+    assert report["drained_s"] is not None and report["drained_s"] <= 30
+
+
+def test_the_schedule_is_the_seed(tmp_path: Path) -> None:
+    assert schedule(5) == schedule(5) and schedule(5) != schedule(6)
+    assert [p.name for p in schedule(1)] == ["online", "refuse", "cut", "delay"]
+
+
+def _journal(path: Path, kiosk_id: str, rows: list[tuple[str, str, str]]) -> None:
+    journal = Journal(path, kiosk_id)
+    try:
+        at = datetime(2026, 12, 1, 10, tzinfo=UTC)
+        for action_id, barcode, state in rows:
+            with journal.transaction() as conn:
+                journal.insert(conn, uuid=action_id, action="checkout", card_key="k", barcode=barcode,
+                               loan_ref=action_id, at=at, detail={})
+            if state != "pending":
+                journal.mark(action_id, state, at)
+    finally:
+        journal.close()
+
+
+def test_the_checker_reports_every_broken_invariant(database_url: str, tmp_path: Path) -> None:
+    prepare_network(database_url, 2)
+    journal = tmp_path / "journal.sqlite3"
+    _journal(journal, "net-1", [("a" * 8 + "-0000-0000-0000-000000000001", "N00001", "pending"),
+                                ("b" * 8 + "-0000-0000-0000-000000000002", "N00002", "applied"),
+                                ("c" * 8 + "-0000-0000-0000-000000000003", "N00003", "applied"),
+                                ("d" * 8 + "-0000-0000-0000-000000000004", "N00004", "exception")])
+    assert check_network(database_url, [tmp_path / "none.sqlite3"])[0] == []  # a clean network passes
+    db = Database.from_url(database_url)
+    try:
+        with db.engine.begin() as conn:
+            # Two open loans of one copy: the database's own partial unique index forbids it, so drop it first.
+            conn.execute(text("DROP INDEX uq_loans_open_item"))
+            for _ in range(2):
+                conn.execute(text("INSERT INTO loans (uuid, item_id, patron_id, branch_id, kiosk_id, out_at, due_at, "
+                                  "renewals, fine_cents) SELECT :u || CAST(COUNT(*) AS TEXT), 1, 1, 1, 'net-1', "
+                                  "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 0 FROM loans"), {"u": "dup-"})
+            conn.execute(text("UPDATE items SET status = 'on_loan' WHERE id = 1"))
+        now = datetime.now(UTC)
+        with db.unit_of_work() as s:
+            # Applied twice (two audit entries name it), and an exception nobody can list.
+            s.add(OfflineAction(uuid="c" * 8 + "-0000-0000-0000-000000000003", kiosk_id="net-1", action="checkout",
+                                outcome="applied", at=now, detail={"duplicate_of_loan": 1}))
+            s.add(OfflineAction(uuid="d" * 8 + "-0000-0000-0000-000000000004", kiosk_id="net-1", action="checkout",
+                                outcome="exception", at=now, detail={}))
+            s.add(OfflineAction(uuid="e" * 8 + "-0000-0000-0000-000000000005", kiosk_id="net-2", action="checkin",
+                                outcome="applied", at=now, detail={}))
+            for _ in range(2):
+                s.add(AuditEntry(at=now, kiosk_id="net-1", branch_id=1, action="checkout", outcome="ok",
+                                 detail={"offline_uuid": "c" * 8 + "-0000-0000-0000-000000000003"}))
+    finally:
+        db.dispose()
+    try:
+        problems = "\n".join(check_network(database_url, [journal])[0])
+    finally:  # the PostgreSQL test database is shared by the session: put its index back
+        db = Database.from_url(database_url)
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM loans WHERE uuid LIKE 'dup-%'"))
+            conn.execute(text("CREATE UNIQUE INDEX uq_loans_open_item ON loans (item_id) WHERE returned_at IS NULL"))
+        db.dispose()
+    assert "item 1 has 2 open loans" in problems
+    assert "aaaaaaaa is still pending" in problems
+    assert "bbbbbbbb is marked applied in its journal but the database has no record of it" in problems
+    assert "cccccccc was applied 2 times" in problems
+    assert "dddddddd ended as an exception that `kiosk exceptions list` does not show" in problems
+    assert "the ledger lists eeeeeeee" in problems
