@@ -16,7 +16,7 @@ reliability_app = typer.Typer(help="The reliability evidence: soak, crashes, rac
 @reliability_app.command("report")
 def report_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the Markdown here (else print it).")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="Small sizes: a minute or two instead of ~30.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Small sizes: a few minutes instead of ~25.")] = False,
     soak_sessions: Annotated[int | None, typer.Option("--soak-sessions", min=10)] = None,
     crash_runs: Annotated[int | None, typer.Option("--crash-runs", min=1)] = None,
     fuzz_inputs: Annotated[int | None, typer.Option("--fuzz-inputs", min=1, help="Per parser.")] = None,
