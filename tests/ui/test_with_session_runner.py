@@ -97,5 +97,12 @@ def test_first_loan_from_card_to_rating(kiosk_ui: Any, runner: Any, database: Da
     h.tap("rate:good")
     _settled(h, "attract")
     assert h.find("card_hint").text != ""
+    # Finishing wipes the visit from every screen, not only the one in front: each screen still in the manager
+    # (borrowing, receipt, account, …) now renders the empty attract view.
+    everything = "\n".join(str(getattr(w, "text", "")) for screen in h.app.root.manager.screens
+                           for w in screen.walk(restrict=True))
+    assert resident.display_name not in everything and title not in everything
+    receipt = h.app.root.screen("receipt")
+    assert not [w for w in receipt.walk() if getattr(w, "action", "") == "receipt_qr" and w.payload]
     with database.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Loan)).scalar_one() == 1
