@@ -88,13 +88,6 @@ def open_loans(served: Served) -> int:
         return int(s.scalar(select(func.count()).select_from(Loan).where(Loan.returned_at.is_(None))) or 0)
 
 
-def test_implements_the_port(remote: Sip2Circulation) -> None:
-    assert isinstance(remote, CirculationPort)
-    assert remote.branch().policy.self_registration is False
-    assert remote.status().fixed["online_status"] == "Y"
-    assert remote.library_name == "锁金村书房"
-
-
 def test_visit_card_scan_loan_view_renew_return(served: Served, secret: bytes) -> None:
     """card → scan → loan → view, through SIP2 only; the loan is committed in the library system's database."""
     circulation = _circulation(served, patron_id="card_key")
@@ -134,13 +127,6 @@ def test_card_number_mapping_never_sends_an_id_number(served: Served, secret: by
     view = machine.card(library_card(secret))
     assert view.screen == Screen.MENU and view.patron is not None and view.patron.masked_name == "张**"
     assert ID_NUMBER not in caplog.text and LIBRARY_CARD not in caplog.text
-    circulation.close()
-
-
-def test_id_number_mapping_is_explicit(served: Served, secret: bytes) -> None:
-    circulation = _circulation(served, patron_id="id_number")
-    assert circulation.find_card(id_card(secret)) is not None
-    assert circulation.find_card(library_card(secret, UNKNOWN_CARD)) is None
     circulation.close()
 
 
@@ -190,15 +176,6 @@ def test_standing_lists_the_charged_items_with_titles(remote: Sip2Circulation, s
     assert {loan.due_at for loan in standing.loans} == {r.due_at for r in lent}
     renewed = remote.renew(me, next(loan.loan_id for loan in standing.loans if loan.barcode == "TS0000005"))
     assert renewed.barcode == "TS0000005" and renewed.due_at > lent[0].due_at
-
-
-def test_unknown_card_and_unanswerable_mapping(remote: Sip2Circulation, secret: bytes) -> None:
-    assert remote.find_card(library_card(secret, UNKNOWN_CARD)) is None
-    with pytest.raises(UnknownCard):
-        remote.checkout(999, "TS0000001")
-    with pytest.raises(UnknownCard):
-        remote.register(card_kind="library_card", card_key="k", masked_card="", display_name="",
-                        card_valid_until=None)
 
 
 def test_renewal_refused_by_the_server_shows_its_message(remote: Sip2Circulation, secret: bytes) -> None:
@@ -300,7 +277,22 @@ DUE_DATES = [  # as servers send them → the branch's local time
 ]
 
 
-def test_due_dates_as_servers_send_them(remote: Sip2Circulation) -> None:
+def test_context_identity_and_due_dates(served: Served, remote: Sip2Circulation, secret: bytes) -> None:
+    """One server for the small checks (each server costs a seeded database)."""
+    assert isinstance(remote, CirculationPort)
+    assert remote.branch().policy.self_registration is False
+    assert remote.status().fixed["online_status"] == "Y"
+    assert remote.library_name == "锁金村书房"
+    assert remote.find_card(library_card(secret, UNKNOWN_CARD)) is None
+    with pytest.raises(UnknownCard):
+        remote.checkout(999, "TS0000001")
+    with pytest.raises(UnknownCard):
+        remote.register(card_kind="library_card", card_key="k", masked_card="", display_name="",
+                        card_valid_until=None)
+    other = _circulation(served, patron_id="id_number")
+    assert other.find_card(id_card(secret)) is not None
+    assert other.find_card(library_card(secret, UNKNOWN_CARD)) is None
+    other.close()
     for text, local in DUE_DATES:
         due = remote._due(text)
         assert due is not None, text
