@@ -95,7 +95,8 @@ def network(
             f"{report.kiosks} kiosks, seed {report.seed}: {phases}\n"
             f"{report.actions} resident actions, {report.journaled} journaled offline ({report.applied} applied, "
             f"{report.exceptions} exceptions), {report.connections_cut} connections cut; {report.killed} SIGKILLed "
-            f"mid-replay (journal {report.killed_backlog[0]} → {report.killed_backlog[1]}); journals empty "
+            f"mid-replay ({report.killed_after_bytes:,} bytes into it, journal {report.killed_backlog[0]} → "
+            f"{report.killed_backlog[1]} pending); journals empty "
             f"{report.drained_s} s after the database returned",
             "every journaled action applied exactly once or listed as an exception, no item with two open loans")
 

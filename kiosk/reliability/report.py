@@ -40,6 +40,8 @@ class ReportSizes:
     fuzz_inputs: int = 3_000
     ui_visits: int = 40
     """Whole visits on the real Kivy app, headless (`bench/soak_ui.py`); 0: not run."""
+    network_kiosks: int = 3
+    """Kiosk processes of `kiosk chaos network` (needs a PostgreSQL server; 0: not run)."""
     seed: int = 7
 
 
@@ -116,6 +118,31 @@ def _race(workdir: Path, sizes: ReportSizes) -> Row:
                f"--seconds {sizes.race_seconds:g}`", outcome, race.ok)
 
 
+def _network(workdir: Path, sizes: ReportSizes) -> Row:
+    """On a scratch database of the PostgreSQL server the tests use (`KIOSK_TEST_POSTGRES_URL`, else the local one)."""
+    from sqlalchemy.exc import OperationalError
+
+    from kiosk.reliability.network_chaos import run_network_chaos, scratch_database
+
+    server = os.environ.get("KIOSK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    tried = (f"{sizes.network_kiosks} kiosk processes (a branch and a journal each) on one PostgreSQL, each through "
+             "its own loopback fault proxy: refused, cut every few hundred ms, delayed past the switch deadline; the "
+             "kiosk with the longest journal SIGKILLed mid-replay and started again")
+    command = f"`kiosk chaos network --kiosks {sizes.network_kiosks} --seed {sizes.seed}`"
+    try:
+        with scratch_database(server) as url:
+            run = run_network_chaos(url, workdir / "network", kiosks=sizes.network_kiosks, seed=sizes.seed)
+    except OperationalError:
+        return Row(tried, command, "not run: no PostgreSQL server reachable", False)
+    start, left = run.killed_backlog
+    outcome = (f"{run.journaled} actions journaled offline: {run.applied} applied exactly once, {run.exceptions} "
+               f"exceptions, each listed by `kiosk exceptions list`; {run.connections_cut} connections cut; the kill "
+               f"came {run.killed_after_bytes:,} bytes into the replay ({left} of {start} rows pending); every "
+               f"journal empty {run.drained_s} s after the database returned (limit 30 s); no copy with two open "
+               "loans, every invariant held" if run.ok else "BROKEN: " + "; ".join(run.problems[:5]))
+    return Row(tried, command, outcome, run.ok)
+
+
 def _ui_soak(sizes: ReportSizes) -> Row:
     """In a child process: Kivy allows one window per process, and its memory must not blur the other figures."""
     import json
@@ -184,6 +211,7 @@ def run_report(workdir: Path, sizes: ReportSizes, progress: Callable[[str], None
         ("soak", lambda: _soak(workdir, sizes)),
         ("crash", lambda: _crash(workdir, sizes)),
         ("race", lambda: _race(workdir, sizes)),
+        *([("network", lambda: _network(workdir, sizes))] if sizes.network_kiosks else []),
         ("corpus", _corpus),
         ("fuzz", lambda: _fuzz(report)),
     ]

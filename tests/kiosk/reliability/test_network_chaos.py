@@ -98,3 +98,13 @@ def test_the_checker_reports_every_broken_invariant(database_url: str, tmp_path:
     assert "cccccccc was applied 2 times" in problems
     assert "dddddddd ended as an exception that `kiosk exceptions list` does not show" in problems
     assert "the ledger lists eeeeeeee" in problems
+
+
+def test_the_reliability_report_says_when_there_is_no_server_to_run_on(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.reliability.report import ReportSizes, _network
+
+    monkeypatch.setenv("KIOSK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:1/postgres")
+    row = _network(tmp_path, ReportSizes())
+    assert not row.ok and row.outcome == "not run: no PostgreSQL server reachable"
+    assert row.command == "`kiosk chaos network --kiosks 3 --seed 7`"

@@ -10,7 +10,7 @@ from kiosk.cli import app
 from kiosk.reliability.report import Report, ReportSizes, Row, render, run_report
 
 TINY = ReportSizes(soak_sessions=30, soak_days=0.5, device_every=0, crash_runs=2, import_every=2, race_kiosks=2,
-                   race_seconds=1.0, fuzz_inputs=20, ui_visits=0)
+                   race_seconds=1.0, fuzz_inputs=20, ui_visits=0, network_kiosks=0)
 
 
 def test_the_report_runs_every_check_and_writes_the_table(tmp_path: Path) -> None:
