@@ -11,7 +11,7 @@ since only the library system can issue a card.
 
 Identity: SIP2 needs a patron identifier the library system knows; `[sip2.client] patron_id` chooses what is sent
 (see `Sip2ClientSettings`). Patrons get small per-process ids here (the port speaks in ints); the identifier lives
-only in memory, for as long as this process runs, and is never logged.
+only in memory, for the last `REMEMBERED_PATRONS` visits, and is never logged.
 
 Refusals: a SIP2 "no" carries only flags and a screen message (AF). The reply is turned into the same typed
 `Refusal` the local database would raise, by asking the server what it knows (patron flags, the item's
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 # Circulation status (Item Information 18) → the local `ItemNotLoanable` status it means.
 NOT_LOANABLE = {"06": "in_repair", "10": "in_transit", "12": "lost", "13": "lost"}
 PERSON_CARDS = (CardKind.ID_CARD, CardKind.SOCIAL_SECURITY)
+REMEMBERED_PATRONS = 4
 
 
 class RemoteRefusal(Refusal):
@@ -119,6 +120,7 @@ class Sip2Circulation:
         self._lock = threading.RLock()
         self._patrons: dict[int, _Patron] = {}
         self._by_identifier: dict[str, int] = {}
+        self._next_patron_id = 0
         self._loan_ids: dict[str, int] = {}
         self._barcodes: dict[int, str] = {}
         self._items: dict[str, _ItemInfo] = {}
@@ -247,10 +249,16 @@ class Sip2Circulation:
         if reply.get("BL") != "Y":
             return None
         with self._lock:
-            patron_id = self._by_identifier.get(identifier)
+            patron_id = self._by_identifier.pop(identifier, None)
             if patron_id is None:
-                patron_id = len(self._patrons) + 1
-                self._by_identifier[identifier] = patron_id
+                self._next_patron_id += 1
+                patron_id = self._next_patron_id
+            self._by_identifier[identifier] = patron_id  # most recent last
+            while len(self._by_identifier) > REMEMBERED_PATRONS:
+                # One visit at a time: identifiers of earlier visits are not kept (an ID number, in `id_number`
+                # mode, should not sit in memory longer than it is useful).
+                oldest = next(iter(self._by_identifier))
+                self._patrons.pop(self._by_identifier.pop(oldest), None)
             name = mask_name(reply.get("AE") or "") or card.display_name
             self._patrons[patron_id] = _Patron(identifier, str(card.kind), card.masked_number, name)
         return patron_id
@@ -358,7 +366,7 @@ class Sip2Circulation:
     def _checkout_refusal(self, patron: _Patron, barcode: str, title: str, reply: Message) -> Refusal:
         """Name the reason as the local rules would, from what the server says about the patron and the item."""
         screen = _screen(reply)
-        standing = self.standing(self._by_identifier[patron.identifier])
+        standing = self.standing(next(pid for pid, known in self._patrons.items() if known is patron))
         info = self.item_info(barcode)
         title = info.title or title
         if not info.title and not title:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from catalog.model import Item, Loan
+from catalog.model import Item, Loan, Patron
 from devices.events import CardKind, CardPresented
 from devices.identity import card_key, person_key
 from kiosk.config import Settings
@@ -299,3 +299,13 @@ def test_context_identity_and_due_dates(served: Served, remote: Sip2Circulation,
         assert due.astimezone(remote.branch().tz).timetuple()[:6] == local, text
     assert remote._due("20270105   Z155959") == datetime(2027, 1, 5, 15, 59, 59, tzinfo=UTC)
     assert remote._due("soon") is None and remote._due("") is None
+    # Only the last few visits' identifiers stay in memory; an evicted visit's patron id is unknown again.
+    with served.db.unit_of_work() as s:
+        s.add_all([Patron(card_kind="library_card", card_key=card_key(secret, "card", f"LC7000000{n}"),
+                          masked_card="****", display_name="王*") for n in range(5)])
+    ids = [remote.find_card(library_card(secret, f"LC7000000{n}")) for n in range(5)]
+    assert None not in ids and len(set(ids)) == 5
+    assert len(remote._by_identifier) == 4
+    with pytest.raises(UnknownCard):
+        remote.standing(ids[0])  # type: ignore[arg-type]
+    assert remote.find_card(library_card(secret, "LC70000004")) == ids[4]  # a card keeps its id while remembered
