@@ -194,6 +194,18 @@ class KioskApp(App):
                 return i18n.translate(key, lang)
         return default
 
+    def fit_font(self, text: str, width: float, size: float, smallest: float) -> float:
+        """The largest font size from `size` down to `smallest` at which `text` fits one line of `width` pixels: a
+        long English branch name in the top bar shrinks a little instead of losing its end ("24-hour Rea…")."""
+        if not text or width <= 0:
+            return size
+        from kivy.core.text import Label as CoreLabel
+
+        natural = CoreLabel(font_size=size, bold=True).get_extents(text)[0]
+        if natural <= width:
+            return size
+        return max(smallest, size * width / natural)
+
     def msg(self, message: Message | None, lang: str | None = None) -> str:
         if message is None:
             return ""

@@ -41,7 +41,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.attract.audio": ("有声读物", "Audio books"),
     "ui.attract.open_now": ("正在开放", "Open now"),
     "ui.attract.closed_now": ("现在闭馆", "Closed now"),
-    "ui.attract.hours_today": ("今日 {hours}", "Today {hours}"),
+    "ui.attract.hours_today": ("今日 {hours}", "· today: {hours}"),
     "ui.attract.occupancy": ("当前在馆 {people} 人 · {level}", "{people} people here now · {level}"),
     "ui.attract.news": ("公告与活动", "News and events"),
     "ui.attract.event_line": ("活动：{title}，{when}，{room}", "Event: {title}, {when}, {room}"),
