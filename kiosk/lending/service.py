@@ -1,9 +1,12 @@
 """Borrow, return, renew: each one transaction that applies the rules and writes the audit log.
 
 Race-freedom does not rely on Python: the item's status changes with a conditional UPDATE (`… WHERE status =
-'available'`), a return closes the loan with `… WHERE returned_at IS NULL`, the patron row is locked (`FOR UPDATE`
-on PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises writers) while the limit is checked, and the database refuses a
-second open loan of one item through a partial unique index. Two kiosks lending one copy: exactly one wins.
+'available'`), a return closes the loan with `… WHERE returned_at IS NULL`, the patron row is locked while the
+limit is checked, and the database refuses a second open loan of one item through a partial unique index. Two kiosks
+lending one copy: exactly one wins. On PostgreSQL the locks are `FOR NO KEY UPDATE`, not `FOR UPDATE`: no action
+changes a key, and a plain `FOR UPDATE` also blocks the `KEY SHARE` lock that every audit or loan insert takes on
+the patron and item it references, which deadlocked a checkout against another machine's refusal audit. SQLite's
+`BEGIN IMMEDIATE` serialises writers.
 
 A refusal rolls the action back and is audited on its own, so the log shows what residents tried and why it failed.
 """
@@ -108,6 +111,8 @@ class CheckinResult:
     shelf_location: str
     days_late: int = 0
     fine_cents: int = 0
+    transit_received: bool = False
+    """No loan was open: the copy came home from transit (the van's delivery scanned in) and is on the shelf again."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +255,7 @@ class Circulation:
 
     # ------------------------------------------------------------------ items
     def _item_for_update(self, s: Session, barcode: str) -> Item:
-        item = s.scalars(select(Item).where(Item.barcode == barcode).with_for_update()).one_or_none()
+        item = s.scalars(select(Item).where(Item.barcode == barcode).with_for_update(key_share=True)).one_or_none()
         if item is None:
             if looks_like_isbn(barcode):
                 raise IsbnNotItem(barcode=barcode)
@@ -268,7 +273,7 @@ class Circulation:
         branch = self.branch()
         now = self.clock()
         with self.db.unit_of_work() as s:
-            patron = s.scalars(select(Patron).where(Patron.id == patron_id).with_for_update()).one()
+            patron = s.scalars(select(Patron).where(Patron.id == patron_id).with_for_update(key_share=True)).one()
             standing = self._standing(s, patron)
             item = self._item_for_update(s, barcode)
             title = s.scalar(select(Title.title).where(Title.id == item.title_id)) or ""
@@ -311,8 +316,11 @@ class Circulation:
             item = self._item_for_update(s, barcode)
             title = s.scalar(select(Title.title).where(Title.id == item.title_id)) or ""
             loan = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
-                             .with_for_update()).one_or_none()
+                             .with_for_update(key_share=True)).one_or_none()
             if loan is None:
+                if item.status == ItemStatus.IN_TRANSIT and (item.home_branch_id == branch.id
+                                                             or branch.policy.floating_collection):
+                    return self._receive_from_transit(s, item, title, now)
                 raise NotOnLoan(title=title)
             closed = _affected(s.execute(
                 update(Loan).where(Loan.id == loan.id, Loan.returned_at.is_(None))
@@ -340,6 +348,17 @@ class Circulation:
                         detail={"overdue": was_overdue, "days_late": days_late, "fine_cents": fine})
             return CheckinResult(barcode, title, loan.patron_id, was_overdue, in_transit, home, item.shelf_location,
                                  days_late, fine)
+
+    def _receive_from_transit(self, s: Session, item: Item, title: str, now: datetime) -> CheckinResult:
+        """A copy returned at another branch arrives home (or anywhere, for a floating collection): scanning it into
+        the return slot puts it back on the shelf here. Elsewhere it stays in transit (the van is passing through)."""
+        branch = self.branch()
+        s.execute(update(Item).where(Item.id == item.id, Item.status == ItemStatus.IN_TRANSIT)
+                  .values(status=ItemStatus.AVAILABLE, current_branch_id=branch.id, updated_at=now)
+                  .execution_options(synchronize_session=False))
+        self._audit(s, "transit_receive", "ok", item_id=item.id)
+        return CheckinResult(item.barcode, title, None, False, False, branch.name, item.shelf_location,
+                             transit_received=True)
 
     def fine_for(self, due_at: datetime, returned_at: datetime) -> tuple[int, int]:
         """(days late, fine in cents): whole local days after the due date, at the branch's rate, capped."""
@@ -373,7 +392,7 @@ class Circulation:
         policy = self.branch().policy
         now = self.clock()
         with self.db.unit_of_work() as s:
-            patron = s.scalars(select(Patron).where(Patron.id == patron_id).with_for_update()).one()
+            patron = s.scalars(select(Patron).where(Patron.id == patron_id).with_for_update(key_share=True)).one()
             loan = s.scalars(select(Loan).where(Loan.id == loan_id, Loan.patron_id == patron_id,
                                                 Loan.returned_at.is_(None))).one_or_none()
             if loan is None:

@@ -310,6 +310,9 @@ class VisitMachine:
         if result.in_transit:
             message = Message("return.in_transit", {"title": result.title, "home": result.home_branch},
                               Severity.SUCCESS)
+        elif result.transit_received:
+            message = Message("return.transit_received", {"title": result.title, "shelf": result.shelf_location},
+                              Severity.SUCCESS)
         elif result.fine_cents:
             message = Message("return.fine", {"title": result.title, "days": result.days_late,
                                               "amount": f"{result.fine_cents / 100:.2f}"}, Severity.WARNING)

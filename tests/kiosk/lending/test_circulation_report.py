@@ -83,3 +83,32 @@ def test_the_cli_reports_the_network(room: Room, database_url: str, kiosk_env: P
     bad = runner.invoke(app, ["report", "circulation", "--branch", "NOPE", "--from", "2026-11-23",
                               "--to", "2026-11-23"])
     assert bad.exit_code != 0 and "NOPE" in bad.output
+
+
+def test_a_copy_in_transit_is_shelved_when_scanned_in_at_home_and_only_there(room: Room) -> None:
+    from sqlalchemy import select
+
+    from catalog.model import AuditEntry, Item, ItemStatus
+    from kiosk.i18n import translate
+    from kiosk.lending.errors import NotOnLoan
+    from kiosk.session.visit import VisitMachine
+    from kiosk.simulate_day import check_invariants
+
+    _lend_and_return_across_branches(room)  # TS0000000 (home XW01) now in transit at XW02
+    other = Circulation(room.db, branch_code="XW02", kiosk_id="k2", network_policy=LendingPolicy(), clock=room.clock)
+    with pytest.raises(NotOnLoan):  # the van passing through another branch does not end the transit
+        other.checkin("TS0000000")
+    machine = VisitMachine(room.circ, idle_timeout_s=60, idle_warning_s=15)
+    view = machine.scan("TS0000000")  # delivered home: scanned into XW01's return slot
+    assert view.last is not None and view.last.key == "return.transit_received" and view.scans[-1].ok
+    assert "A区" in translate(view.last.key, "en", **view.last.params)
+    with room.db.read() as s:
+        item = s.scalars(select(Item).where(Item.barcode == "TS0000000")).one()
+        assert (item.status, item.current_branch_id) == (ItemStatus.AVAILABLE, room.branch_id)
+        assert s.scalar(select(AuditEntry.outcome).where(AuditEntry.action == "transit_receive",
+                                                         AuditEntry.item_id == item.id)) == "ok"
+    assert check_invariants(room.db, LendingPolicy()) == []
+    report = circulation_report(room.db, start=DAY, end=DAY, branch="*", now=room.clock())
+    assert [t.barcode for t in report.transit] == ["OTHER01"] and report.total.own_in_transit == 1
+    with pytest.raises(NotOnLoan):  # on the shelf now: a second scan is an ordinary "not on loan"
+        room.circ.checkin("TS0000000")
