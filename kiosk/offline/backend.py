@@ -25,8 +25,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from catalog.db import Database
 from kiosk.config import Settings
@@ -58,7 +59,7 @@ from kiosk.offline.cache import CacheStats, branch_meta, refresh_cache
 from kiosk.offline.connectivity import Unreachable, call_with_deadline, is_connectivity_error, reason_of
 from kiosk.offline.errors import OfflineLimitReached, offline_renewal_refused
 from kiosk.offline.journal import Journal, from_iso, iso
-from kiosk.offline.replay import Replayer, ReplayReport, flush_ratings
+from kiosk.offline.replay import BATCH, Replayer, ReplayReport, flush_ratings
 from kiosk.offline.settings import OfflineSettings, offline_settings
 from kiosk.ops.alerts.model import AlertKind, AlertSink
 
@@ -126,6 +127,7 @@ class OfflineCirculation:
         self._thread: threading.Thread | None = None
         self._probe: threading.Thread | None = None
         self._refresher: threading.Thread | None = None
+        self._prober: Engine | None = None
         self._alerting = False
 
     # ------------------------------------------------------------------ state
@@ -144,6 +146,9 @@ class OfflineCirculation:
         if was:
             self.switched_at = time.monotonic()
             log.warning("database unreachable (%s): kiosk %s works offline", reason, self.kiosk_id)
+            # Pooled connections may be half-dead (the peer gone without a FIN): a pre-ping on one blocks until TCP
+            # gives up. Drop them all (without touching their sockets) so the kiosk comes back on fresh ones.
+            self.online.db.engine.dispose(close=False)
             self._notify(False)
 
     def _go_online(self) -> bool:
@@ -194,6 +199,8 @@ class OfflineCirculation:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+        if self._prober is not None:
+            self._prober.dispose()
         self.journal.close()
 
     def _run(self) -> None:
@@ -237,7 +244,7 @@ class OfflineCirculation:
 
         def attempt() -> None:
             try:
-                with self.online.db.engine.connect() as conn:
+                with self._probe_engine().connect() as conn:
                     conn.execute(text("SELECT 1"))
                 result["ok"] = True
             except Exception as error:
@@ -250,11 +257,23 @@ class OfflineCirculation:
             self.last_reason = f"no answer within {self.settings.switch_after_s:g} s"
         return result.get("ok", False)
 
-    def replay_now(self) -> ReplayReport:
+    def _probe_engine(self) -> Engine:
+        """A fresh connection per probe on a network database (never a pooled one that may be half-dead); the
+        kiosk's own engine on SQLite, where there is no link to go half-dead."""
+        engine = self.online.db.engine
+        if engine.dialect.name == "sqlite":
+            return engine
+        if self._prober is None:
+            self._prober = create_engine(engine.url, poolclass=NullPool,
+                                         connect_args={"connect_timeout": 2, "options": "-c statement_timeout=1000",
+                                                       "application_name": "reading-room-kiosk-probe"})
+        return self._prober
+
+    def replay_now(self, batch: int = BATCH) -> ReplayReport:
         """Apply every pending row in order; back online when the journal is empty. Safe from any thread."""
         with self._replay_lock:
             try:
-                report = self.replayer.replay()
+                report = self.replayer.replay(batch)
             except Exception as error:
                 if not is_connectivity_error(error):
                     raise

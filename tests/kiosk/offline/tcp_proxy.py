@@ -14,8 +14,12 @@ from sqlalchemy.engine import make_url
 
 
 def _reset(sock: socket.socket) -> None:
+    """Drop a connection for real. shutdown() first: close() alone does not wake a pump thread blocked in recv()
+    on the same socket, and the kernel keeps the connection open (silent) until that recv returns."""
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         sock.close()
 

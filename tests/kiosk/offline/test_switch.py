@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
 from catalog.model import Loan
 from catalog.offline_model import OfflineAction
 from kiosk.offline.backend import OfflineCheckoutResult
-from tests.kiosk.offline.conftest import OfflineRoom
+from tests.kiosk.offline.conftest import OfflineRoom, make_offline
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_a_blackholed_link_switches_by_the_deadline_and_the_abandoned_call_is_not_applied_twice(
@@ -39,11 +52,30 @@ def test_the_background_thread_replays_when_the_database_returns(offline_room: O
     r.circ.checkout(r.room.patron_id, "TS0000001")
     assert seen == [False]
     r.link.restore()
-    import time
+    assert _wait(lambda: r.circ.backlog() == 0 and r.circ.is_online), (r.circ.last_reason, r.circ.last_replay)
+    assert seen == [False, True]
 
-    deadline = time.monotonic() + 30
-    while r.circ.backlog() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    while not r.circ.is_online and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert r.circ.backlog() == 0 and r.circ.is_online and seen == [False, True]
+
+def test_a_journal_backlog_raises_the_alert_and_the_drain_resolves_it(offline_room: OfflineRoom,
+                                                                      kiosk_env: Path) -> None:
+    from kiosk.config import load_settings
+    from kiosk.ops.alerts.dispatcher import AlertDispatcher
+
+    r = offline_room
+    dispatcher = AlertDispatcher.from_settings(load_settings())
+    circ = make_offline(r.link.db, r.journal_path.with_name("alerting.sqlite3"), r.clock, alert_backlog=2)
+    circ.alerts = dispatcher
+    try:
+        circ.branch()
+        circ.refresh_cache(full=True)
+        r.link.pull()
+        circ.checkout(r.room.patron_id, "TS0000001")
+        circ.checkout(r.room.patron_id, "TS0000002")
+        circ.start()
+        assert _wait(lambda: [c.key for c in dispatcher.outbox.conditions()] == ["journal_backlog:k1"])
+        assert dispatcher.outbox.conditions()[0].params == {"actions": 2, "oldest_min": 0}
+        r.link.restore()
+        assert _wait(lambda: circ.backlog() == 0 and not dispatcher.outbox.conditions())
+    finally:
+        circ.close()
+        dispatcher.outbox.close()

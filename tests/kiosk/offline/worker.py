@@ -30,7 +30,7 @@ def main(mode: str, url: str, journal_path: str, patron_id: str = "0") -> None:
             n += 1
     else:
         print("replaying", flush=True)
-        report = circ.replay_now()
+        report = circ.replay_now(batch=5)  # small batches: the kill must be able to land between commits
         print(f"done {report.applied} {report.remaining}", flush=True)
 
 
