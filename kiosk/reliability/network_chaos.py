@@ -58,8 +58,11 @@ PATRONS_PER_BRANCH = 8
 MAX_LOANS = 8
 REPLAY_BYTES_PER_ROW = 1_200
 """What replaying one journal row sends up the line, at the least (measured: 57 rows, 90 KB with probes)."""
-KILL_AT = (0.05, 0.6)
-"""The victim dies this far (seeded) into the bytes of its first replay batch: inside the batch's transaction."""
+KILL_AT = (0.02, 0.25)
+"""The victim dies this far (seeded) into the bytes of its first replay batch: inside the batch's transaction. Kept
+well under the measured bytes per row, so a leaner replay still cannot finish before the kill."""
+KILL_AFTER_AT_LEAST = 2_000
+"""…and never before this many bytes: a probe (`SELECT 1` on a fresh connection) is a few hundred."""
 
 
 @dataclass
@@ -321,7 +324,7 @@ def _kill_one_mid_replay(report: NetworkChaosReport, fleet: list[KioskProcess], 
     from kiosk.offline.replay import BATCH
 
     sent = link.stats.bytes_up
-    threshold = int(rng.uniform(*KILL_AT) * min(start, BATCH) * REPLAY_BYTES_PER_ROW)
+    threshold = max(KILL_AFTER_AT_LEAST, int(rng.uniform(*KILL_AT) * min(start, BATCH) * REPLAY_BYTES_PER_ROW))
     _wait(lambda: link.stats.bytes_up - sent >= threshold or pending(victim.journal) == 0, deadline, step=0.002)
     left = pending(victim.journal)
     victim.kill()
