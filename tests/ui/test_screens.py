@@ -359,3 +359,23 @@ def test_every_screen_has_language_elder_and_help_and_targets_of_15_mm(kiosk_ui:
         h.app.elder = False
         h.set_size(1280, 800)
         h.settle()
+
+
+def test_category_tile_narrows_the_search_and_its_chip_clears_it(kiosk_ui: Any) -> None:
+    h = kiosk_ui
+    h.tap("find")
+    h.settle()
+    h.tap("category:literature")
+    h.settle()
+    find = h.current_screen()
+    assert find.category == "literature" and find.page is not None and find.page.total == 3
+    assert h.find("clear_category").text == "文学  ×" and h.find("clear_category").opacity == 1
+    assert "共 3 种" in h.find("result_count").text
+    h.tap("lang")
+    h.settle()
+    assert h.find("clear_category").text == "Literature  ×"
+    h.tap("lang")
+    h.tap("clear_category")
+    h.settle()
+    assert find.category == "" and find.page is None and h.find("clear_category").opacity == 0
+    h.app.go_home()

@@ -219,6 +219,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.about.map": ("位置图", "Map"),
     "ui.weekday.every_day": ("每天", "Every day"),
     "ui.weekday.range": ("{first}至{last}", "{first} to {last}"),
+    "ui.find.category_chip": ("{name}  ×", "{name}  ×"),
 }
 
 HEADER = '# UI messages of the reading-room kiosk ({language}). Generated from ui/locale/messages.py.\nmsgid ""\n' \

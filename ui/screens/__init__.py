@@ -632,11 +632,15 @@ class FindScreen(KioskScreen):
             })
         return rows
 
+    def category_label(self, code: str, name: str, lang: str) -> str:
+        """A category's name in the visitor's language (the catalog's own name when no catalog knows the code)."""
+        return str(_app().t_fallback((f"category.{code}", f"ui.category.{code}"), lang, name))
+
     def category_tiles(self, categories: list[CategoryCount], lang: str) -> list[dict[str, Any]]:
         app = _app()
         tiles = []
         for cat in categories:
-            label = app.t_fallback((f"category.{cat.code}", f"ui.category.{cat.code}"), lang, cat.name)
+            label = self.category_label(cat.code, cat.name, lang)
             tiles.append({"code": cat.code, "name": cat.name,
                           "text": app.t("ui.find.category_tile", lang, name=label, titles=cat.titles,
                                         available=cat.available)})
