@@ -104,12 +104,18 @@ class NetworkChaosReport:
 
 
 def prepare_network(url: str, kiosks: int) -> None:
-    """Branches N01…, copies spread over their home branches, residents registered at each."""
+    """Branches N01… with their own policies, copies spread over their home branches, residents registered at each."""
     db = Database.from_url(url)
     try:
         schema.upgrade(db.engine)
         with db.unit_of_work() as s:
-            branches = [Branch(code=f"N{b + 1:02d}", name=f"网络书房{b + 1}") for b in range(kiosks)]
+            # Per-branch policies: the last branch keeps what is returned to it (a floating collection), the others
+            # send other branches' copies home in transit; one lends for a shorter time.
+            policies: list[dict[str, Any]] = [{} for _ in range(kiosks)]
+            policies[-1] = {"floating_collection": True}
+            policies[0] = {"loan_days": 14}
+            branches = [Branch(code=f"N{b + 1:02d}", name=f"网络书房{b + 1}", policy=policies[b])
+                        for b in range(kiosks)]
             s.add_all(branches)
             s.flush()
             add_copies(s, [b.id for b in branches], ITEMS, barcode, "网络测试")
@@ -174,12 +180,17 @@ class KioskProcess:
             sigkill(self.child)
             self.bank()
 
-    def exit(self) -> None:
-        if self.child is not None:
-            self.send("exit")
-            with suppress(subprocess.TimeoutExpired):
-                self.child.wait(15)
-            self.kill()
+    def exit(self) -> int | None:
+        """Ask the worker to stop; its exit status (None if it had to be killed, or never started)."""
+        if self.child is None:
+            return None
+        crashed = self.child.poll()
+        self.send("exit")
+        with suppress(subprocess.TimeoutExpired):
+            self.child.wait(15)
+        status = self.child.poll() if crashed is None else crashed
+        self.kill()
+        return status
 
 
 def pending(journal: Path) -> int:
@@ -369,7 +380,9 @@ def run_network_chaos(url: str, workdir: Path, *, kiosks: int = 3, seed: int = 1
                                    + ", ".join(f"{k.name} {pending(k.journal)}" for k in fleet))
     finally:
         for kiosk in fleet:
-            kiosk.exit()
+            status = kiosk.exit()
+            if status not in (0, None):
+                report.problems.append(f"{kiosk.name} exited with status {status} instead of stopping cleanly")
         uplinks.close()
     report.connections_cut = uplinks.connections_cut
     for kiosk in fleet:
