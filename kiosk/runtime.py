@@ -29,6 +29,7 @@ from kiosk.entry.station import EntryOutcome, EntryStation, open_entry_station
 from kiosk.lending.backends import build_circulation
 from kiosk.librarian import Librarian
 from kiosk.offline.backend import OfflineCirculation
+from kiosk.offline.staff import StaffWhileOffline
 from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.session.runner import SessionRunner
 from kiosk.session.view import Message, Severity
@@ -81,7 +82,9 @@ class KioskRuntime:
         self.librarian = Librarian(self.db, branch_code=settings.kiosk.branch, kiosk_id=settings.kiosk.id,
                                    traffic=self.traffic_settings)
         self.machine = VisitMachine(self.circulation, idle_timeout_s=settings.kiosk.idle_timeout_s,
-                                    idle_warning_s=settings.kiosk.idle_warning_s, staff=self.staff,
+                                    idle_warning_s=settings.kiosk.idle_warning_s,
+                                    staff=StaffWhileOffline(self.staff, self.circulation)
+                                    if isinstance(self.circulation, OfflineCirculation) else self.staff,
                                     librarian=self.librarian)
         self.session = SessionRunner(self.machine)
         self.session.reporter = self.staff_report

@@ -187,6 +187,14 @@ class OfflineCirculation:
                 raise Unreachable(reason_of(error)) from error
             raise
 
+    def if_reachable(self, fn: Callable[[], T], default: T) -> T:
+        """`fn()` on the database when it answers in time, else `default` (and the kiosk switches offline): for
+        the few reads around lending that have no offline answer of their own (is this a staff card?)."""
+        try:
+            return self._call(fn)
+        except Unreachable:
+            return default
+
     # ------------------------------------------------------------------ background
     def start(self) -> None:
         if self._thread is None:
@@ -468,11 +476,18 @@ class OfflineCirculation:
     def register(self, *, card_kind: str, card_key: str, masked_card: str, display_name: str,
                  card_valid_until: date | None) -> int:
         try:
-            return self._call(lambda: self.online.register(
+            patron_id = self._call(lambda: self.online.register(
                 card_kind=card_kind, card_key=card_key, masked_card=masked_card, display_name=display_name,
                 card_valid_until=card_valid_until))
         except Unreachable:
             pass
+        else:
+            # Into the cache at once: an outage before the next refresh must not make a new resident a stranger.
+            with self.journal.transaction() as conn:
+                conn.execute("INSERT OR IGNORE INTO cache_patrons VALUES (?, ?, ?, ?, ?, 'active', ?, NULL)",
+                             (card_key, patron_id, card_kind, masked_card, display_name,
+                              card_valid_until.isoformat() if card_valid_until else None))
+            return patron_id
         if not self.settings.allow_unknown_patrons:
             from kiosk.lending.errors import UnknownCard
 

@@ -9,10 +9,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from catalog.model import Patron
+from devices.events import CardKind, CardPresented
 from kiosk.config import load_settings
 from kiosk.demo import DemoDatabaseLink, available_barcodes, demo_settings, ensure_demo_data, lent_barcodes
 from kiosk.offline.backend import OfflineCirculation
 from kiosk.runtime import KioskRuntime
+from kiosk.session.view import Screen
 
 
 def _wait(condition: object, timeout: float = 30.0) -> bool:
@@ -38,8 +40,9 @@ def test_pull_the_database_keep_lending_restore_and_the_journal_drains(kiosk_env
     runtime.start()
     try:
         with runtime.db.read() as s:
-            patron_id = s.scalars(select(Patron.id).order_by(Patron.id)).first()
-        assert patron_id is not None
+            card = s.scalars(select(Patron).order_by(Patron.id)).first()
+        assert card is not None
+        patron_id = card.id
         first, second = available_barcodes(runtime, limit=2)
         circ.checkout(patron_id, first)
         link.pull()
@@ -50,7 +53,14 @@ def test_pull_the_database_keep_lending_restore_and_the_journal_drains(kiosk_env
         assert runtime.session.wait_idle()
         assert runtime.session.current().scans[-1].ok
         assert runtime.session.current().last.key == "return.ok_offline"  # "confirmed when the network is back"
-        circ.checkout(patron_id, second)
+        # A resident's card offline: welcomed from the cache (the staff-card check must not break it), then a loan.
+        runtime.session.post(CardPresented("idcard", CardKind.ID_CARD, card.card_key or "", card.masked_card,
+                                           card.display_name))
+        runtime.session.scan(second)
+        assert runtime.session.wait_idle()
+        view = runtime.session.current()
+        assert view.screen is Screen.BORROWING and view.last is not None, view
+        assert view.last.key == "loan.lent_offline" and view.offline
         assert circ.backlog() == 2
         link.restore()
         assert _wait(lambda: circ.backlog() == 0 and not runtime.session.current().offline)

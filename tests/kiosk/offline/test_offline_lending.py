@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from catalog.model import Item, ItemStatus, Loan
+from catalog.model import Item, ItemStatus, Loan, Rating
 from catalog.offline_model import CirculationException, OfflineAction
-from kiosk.lending.errors import ItemOnLoanElsewhere, LoanLimitReached, NotOnLoan, UnknownCard
+from kiosk.lending.errors import ItemOnLoanElsewhere, LoanLimitReached, NotOnLoan, RenewalRefused, UnknownCard
 from kiosk.offline.backend import OfflineCheckinResult, OfflineCheckoutResult
 from kiosk.offline.errors import OfflineLimitReached
 from tests.kiosk.offline.conftest import OfflineRoom, make_offline
@@ -147,3 +147,25 @@ def test_replaying_a_copy_of_the_journal_applies_nothing_twice(offline_room: Off
     with r.room.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Loan)) == 1
         assert s.scalar(select(func.count()).select_from(OfflineAction)) == 2
+
+
+def test_renewals_and_ratings_given_offline_reach_the_database(offline_room: OfflineRoom) -> None:
+    r = offline_room
+    lent = r.circ.checkout(r.room.patron_id, "TS0000004")
+    new_id = r.circ.register(card_kind="id_card", card_key="d" * 64, masked_card="3201**********4321",
+                             display_name="赵*", card_valid_until=None)
+    r.link.pull()
+    assert r.circ.find_patron("d" * 64) == new_id  # registered online a moment ago: known offline at once
+    renewed = r.circ.renew(r.room.patron_id, lent.loan_id)
+    assert renewed.renewals == 1 and renewed.due_at > lent.due_at
+    offline_loan = r.circ.checkout(new_id, "TS0000005")
+    with pytest.raises(RenewalRefused):
+        r.circ.renew(new_id, offline_loan.loan_id)  # no loan number until the database has it
+    r.circ.record_rating("good", ("安静",))
+    r.link.restore()
+    report = r.circ.replay_now()
+    assert (report.applied, report.exceptions) == (2, 0)
+    with r.room.db.read() as s:
+        loan = s.get(Loan, lent.loan_id)
+        assert loan is not None and loan.renewals == 1 and loan.due_at == renewed.due_at
+        assert s.scalars(select(Rating.tags)).one() == ["安静"]
