@@ -101,12 +101,15 @@ def marc21_record(title: Title, items: list[Item]) -> Any:
     record = Record(force_utf8=True)
     if title.isbn13:
         record.add_field(Field("020", Indicators(" ", " "), [Subfield("a", title.isbn13)]))
-    subfields = [Subfield("a", title.title)]
+    # ISBD punctuation as MARC21 expects it ("题名 /" $c "责任者."): the importer drops exactly this one mark, so
+    # a title that itself ends in ":" or "." survives the round trip.
+    subfields = [Subfield("a", f"{title.title} /" if title.authors else f"{title.title}.")]
     if title.authors:
-        subfields.append(Subfield("c", title.authors))
+        subfields.append(Subfield("c", f"{title.authors}."))
     record.add_field(Field("245", Indicators("0", "0"), subfields))
-    publication = [Subfield(code, value) for code, value in (("b", title.publisher), ("c", str(title.pub_year or "")))
-                   if value]
+    parts = [(code, value) for code, value in (("b", title.publisher), ("c", str(title.pub_year or ""))) if value]
+    publication = [Subfield(code, value + ("." if i == len(parts) - 1 else ","))
+                   for i, (code, value) in enumerate(parts)]
     if publication:
         record.add_field(Field("264", Indicators(" ", "1"), publication))
     if title.clc_class:

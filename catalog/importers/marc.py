@@ -205,19 +205,31 @@ def _holdings(record: MarcRecord, specs: tuple[HoldingsSpec, ...]) -> list[Holdi
     return holdings
 
 
+ISBD_MARKS = "/:;=,."
+
+
+def strip_isbd(value: str) -> str:
+    """Drop the one ISBD mark that ends a MARC subfield ("红楼梦 /", "曹雪芹著."), and only one: a title that
+    itself ends in a mark ("What is it:") keeps it, since our exporter (and a cataloguer) puts the separator after."""
+    value = value.rstrip()
+    if value and value[-1] in ISBD_MARKS:
+        value = value[:-1].rstrip()
+    return value
+
+
 def to_title_record(source: str, number: int, record: MarcRecord,
                     field_map: FieldMap | None = None) -> TitleRecord | RecordError:
     fmap = field_map or (UNIMARC_MAP if is_unimarc(record) else MARC21_MAP)
-    title = record.first(fmap.title).rstrip(" /:;=,.")
-    subtitle = record.first(fmap.subtitle).rstrip(" /:;=,.")
+    title = strip_isbd(record.first(fmap.title))
+    subtitle = strip_isbd(record.first(fmap.subtitle))
     if subtitle:
         title = f"{title}：{subtitle}"
-    authors = record.first(fmap.authors).rstrip(" /;,.")
+    authors = strip_isbd(record.first(fmap.authors))
     holdings = _holdings(record, fmap.holdings)
     call_number = record.first(fmap.call_number) or next((h.call_number for h in holdings if h.call_number), "")
     values = {
         "title": title, "isbn": record.first(fmap.isbn), "authors": authors,
-        "publisher": record.first(fmap.publisher).rstrip(" ,:;"), "pub_year": record.first(fmap.pub_year),
+        "publisher": strip_isbd(record.first(fmap.publisher)), "pub_year": record.first(fmap.pub_year),
         "clc_class": record.first(fmap.clc_class), "summary": record.first(fmap.summary),
         "call_number": call_number,
     }
