@@ -66,6 +66,18 @@ def test_cjk_font_covers_every_character_of_the_zh_catalogs() -> None:
     assert fonts.font_covers(path, text) == set()
 
 
+def test_cjk_font_draws_every_character_the_announcement_keyboard_offers() -> None:
+    """The pinyin candidates (GB2312) and the full-width marks typed into today's announcement."""
+    from kiosk.pinyin_input import candidates
+
+    path = fonts.find_cjk_font()
+    assert path is not None, fonts.INSTALL_HINT
+    offered = {c.text for syllable in ("a", "de", "shi", "guan", "xin", "lv", "zhuang", "nv", "yi", "ji")
+               for c in candidates(syllable, 400)}
+    assert len(offered) > 400
+    assert fonts.font_covers(path, "".join(offered) + "，。：—▏×") == set()
+
+
 def test_font_covers_reports_what_a_font_lacks(tmp_path: Path) -> None:
     path = fonts.find_cjk_font()
     assert path is not None
