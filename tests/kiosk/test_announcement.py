@@ -77,3 +77,15 @@ def test_other_announcements_are_left_alone(room: Room, librarian: Librarian) ->
     librarian.save_todays_announcement("")
     with room.db.read() as s:
         assert list(s.scalars(select(Announcement.text))) == ["长期公告"]
+
+
+def test_the_session_saves_only_for_a_signed_in_librarian(room: Room, librarian: Librarian) -> None:
+    """Outside staff mode the runner refuses quietly (None): a visitor's screen has no way to reach this service."""
+    from kiosk.session.runner import SessionRunner
+    from kiosk.session.visit import VisitMachine
+
+    runner = SessionRunner(VisitMachine(room.circ, idle_timeout_s=600, idle_warning_s=15, librarian=librarian))
+    assert runner.staff_announcement() is None
+    assert runner.staff_save_announcement("闭馆", "Closed") is None
+    assert librarian.todays_announcement() == TodaysAnnouncement("", "")
+    assert _audit(room.db) == []
