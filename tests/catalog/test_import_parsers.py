@@ -229,3 +229,49 @@ def test_arbitrary_bytes_as_xlsx(data: bytes) -> None:
     for i, b in enumerate(data[:50]):
         raw[(i * 97) % len(raw)] = b
     _parse_all(bytes(raw), "xlsx")
+
+
+def _gbk_safe(text: str) -> bool:
+    try:
+        text.encode("gbk")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_MARC_TEXT = st.text(st.characters(categories=("L", "N", "P", "Zs"), exclude_characters="\x1d\x1e\x1f<>&"),
+                     max_size=30)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_MARC_TEXT.filter(_gbk_safe), st.integers(min_value=0, max_value=300))
+def test_cnmarc_damaged_record_costs_only_itself(title: str, cut: int) -> None:
+    """A CNMARC (GBK) record with any title, cut anywhere, is reported alone; the next record still imports."""
+    full = iso2709([("010", [("a", "9787020002207")]), ("200", [("a", title), ("f", "曹雪芹")]),
+                    ("905", [("b", "TS1")])], encoding="gbk")
+    damaged = full[:cut].rstrip(b"\x1d")
+    good = iso2709([("200", [("a", "围城")]), ("905", [("b", "TS2")])], encoding="gbk")
+    records = list(read_bytes(damaged + b"\x1d" + good, "cn.mrc", "marc"))
+    assert isinstance(records[-1], TitleRecord) and records[-1].title == "围城"
+    assert len(records) == (2 if damaged.lstrip(b"\r\n").strip() else 1)
+    if len(records) == 2 and len(damaged) < len(full) - 1:
+        assert isinstance(records[0], RecordError) and records[0].line == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(_MARC_TEXT, st.integers(min_value=0, max_value=2000))
+def test_marcxml_with_any_text_whole_or_cut(title: str, cut: int) -> None:
+    import pymarc
+
+    record = Record()
+    record.add_field(Field("245", Indicators("0", "0"), [Subfield("a", title or "x")]))
+    record.add_field(Field("852", Indicators(" ", " "), [Subfield("p", "TS1")]))
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?><collection xmlns="http://www.loc.gov/MARC21/slim">'
+           + pymarc.record_to_xml(record) + b"</collection>")
+    (whole,) = list(read_bytes(xml, "x.xml", "marc"))
+    expected = " ".join((title or "x").split())
+    if isinstance(whole, TitleRecord):
+        assert whole.title.rstrip(" /:;=,.") == expected.rstrip(" /:;=,.") and whole.holdings[0].barcode == "TS1"
+    else:
+        assert whole.reason == "no title (题名)" and not expected.rstrip(" /:;=,.")
+    _parse_all(xml[:cut], "marc")
