@@ -30,12 +30,21 @@ def local_circulation(settings: Settings, db: Database) -> Circulation:
 
 
 def build_circulation(settings: Settings, db: Database) -> CirculationPort:
+    from kiosk.offline.settings import offline_settings
+
     if sip2_backend(settings):
         from kiosk.sip2.circulation import Sip2Circulation
         from kiosk.sip2.settings import sip2_client_settings
+        from kiosk.sip2.store_forward import StoreForward
 
-        return Sip2Circulation.from_settings(sip2_client_settings(settings.extra), local_circulation(settings, db))
-    from kiosk.offline.settings import offline_settings
+        client = sip2_client_settings(settings.extra)
+        store = None
+        if client.offline:
+            # Store and forward where the library system allows it: its own journal file beside the offline one.
+            offline = offline_settings(settings)
+            store = StoreForward.open(offline.journal_path.with_name("sip2-journal.sqlite3"), settings.kiosk.id, db,
+                                      max_loans=offline.max_loans, enabled=True)
+        return Sip2Circulation.from_settings(client, local_circulation(settings, db), store=store)
 
     if offline_settings(settings).enabled:
         # `[offline] enabled` (default on for a shared PostgreSQL): keep lending through the journal in an outage.

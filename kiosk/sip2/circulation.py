@@ -17,6 +17,13 @@ Refusals: a SIP2 "no" carries only flags and a screen message (AF). The reply is
 `Refusal` the local database would raise, by asking the server what it knows (patron flags, the item's
 circulation status); every refusal also carries the server's AF text, unchanged, as `params["screen_message"]`,
 and one the kiosk cannot classify is a `RemoteRefusal` whose message *is* that text.
+
+Offline (store and forward, `kiosk.sip2.store_forward`): where the server's last SC Status said `offline_ok = Y`
+(and `[sip2.client] offline` is on), an unreachable server does not stop the room: cards are accepted on trust,
+returns are always journaled, loans within `[offline] max_loans` per card, renewals wait. Before any request once
+the server answers again, the journal is forwarded in order (`no_block = Y`, the original dates), so an online
+action never overtakes an offline one. Where the server does not allow it, the kiosk refuses with
+`LibraryUnavailable` as before.
 """
 
 from __future__ import annotations
@@ -55,9 +62,12 @@ from kiosk.lending.service import (
     RenewResult,
     looks_like_isbn,
 )
+from kiosk.offline.backend import OfflineCheckinResult, OfflineCheckoutResult
+from kiosk.offline.errors import offline_renewal_refused
 from kiosk.sip2.client import Sip2Client
 from kiosk.sip2.codec import Message, Sip2Error, parse_date
 from kiosk.sip2.settings import Sip2ClientSettings
+from kiosk.sip2.store_forward import StoreForward
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +98,8 @@ class _Patron:
     charged: int = 0
     max_loans: int = 0
     renew_denied: bool = False
+    card_key: str = ""
+    """The card's keyed hash: how the offline journal knows the patron (and counts their offline loans)."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +123,11 @@ def _remote(screen: str, **params: Any) -> Refusal:
 class Sip2Circulation:
     """CirculationPort over a `Sip2Client`. One kiosk has one visit at a time; a lock still guards the socket."""
 
-    def __init__(self, client: Sip2Client, local: Circulation, *, patron_id: str = "card_number") -> None:
+    def __init__(self, client: Sip2Client, local: Circulation, *, patron_id: str = "card_number",
+                 store: StoreForward | None = None) -> None:
         self.client = client
+        self.store = store
+        """The offline journal (None: never lend offline)."""
         self.local = local
         self.kiosk_id = local.kiosk_id
         self.clock = local.clock
@@ -124,7 +139,8 @@ class Sip2Circulation:
         self._loan_ids: dict[str, int] = {}
         self._barcodes: dict[int, str] = {}
         self._items: dict[str, _ItemInfo] = {}
-        self.offline_ok = False
+        self.offline_ok = store.offline_ok if store is not None else False
+        """The server's `offline_ok` from the last status exchange (remembered across restarts by the store)."""
         self.library_name = ""
         self.on_connectivity: Callable[[bool], None] | None = None
         """Told when the library system stops or starts answering (the runtime shows the "offline" badge)."""
@@ -134,20 +150,31 @@ class Sip2Circulation:
         self._closed = threading.Event()
 
     @classmethod
-    def from_settings(cls, settings: Sip2ClientSettings, local: Circulation) -> Sip2Circulation:
+    def from_settings(cls, settings: Sip2ClientSettings, local: Circulation, *,
+                      store: StoreForward | None = None) -> Sip2Circulation:
         client = Sip2Client(settings.host, settings.port, user=settings.user, password=settings.password,
                             location=settings.location, institution=settings.institution,
                             encoding=settings.encoding, timeout_s=settings.timeout_s, retries=settings.retries)
-        return cls(client, local, patron_id=settings.patron_id)
+        return cls(client, local, patron_id=settings.patron_id, store=store)
 
     # ------------------------------------------------------------------ wire
     def _call(self, name: str, send: Callable[[Sip2Client], Message]) -> Message:
-        """One request; any failure to get a valid reply is `LibraryUnavailable`, which changes nothing here."""
+        """One request; any failure to get a valid reply is `LibraryUnavailable`, which changes nothing here.
+
+        After each login the server's status is asked once (is offline lending allowed?), and a non-empty offline
+        journal is forwarded before the request itself, so it is answered after everything done offline."""
         with self._lock:
             try:
-                if not self.client.logged_in and not self.client.login():
-                    log.error("sip2 login to %s:%s refused", self.client.host, self.client.port)
-                    raise LibraryUnavailable()
+                if not self.client.logged_in:
+                    if not self.client.login():
+                        log.error("sip2 login to %s:%s refused", self.client.host, self.client.port)
+                        raise LibraryUnavailable()
+                    if name != "sc_status":
+                        self._remember_status(self.client.sc_status())
+                if self.store is not None and self.store.backlog():
+                    report = self.store.forward(self.client, self.clock)
+                    log.info("sip2 offline journal forwarded: %d applied, %d exceptions", report.applied,
+                             report.exceptions)
                 reply = send(self.client)
             except (Sip2Error, OSError) as exc:
                 # The exception text names codes and hosts only, never a patron identifier.
@@ -184,14 +211,25 @@ class Sip2Circulation:
     def status(self) -> Message:
         """SC Status (99): whether the server is online and allows offline transactions (`offline_ok`)."""
         reply = self._call("sc_status", lambda c: c.sc_status())
+        self._remember_status(reply)
+        return reply
+
+    def _remember_status(self, reply: Message) -> None:
         self.offline_ok = reply.fixed.get("offline_ok") == "Y"
         self.library_name = reply.get("AM") or ""
-        return reply
+        if self.store is not None:
+            self.store.remember_offline_ok(self.offline_ok, self.clock())
+
+    def _lends_offline(self) -> bool:
+        """May the kiosk go on while the server is unreachable? Only where it said `offline_ok = Y`."""
+        return self.store is not None and self.store.may_lend_offline
 
     def close(self) -> None:
         self._closed.set()
         with self._lock:
             self.client.close()
+            if self.store is not None:
+                self.store.close()
 
     # ------------------------------------------------------------------ context
     def branch(self) -> BranchRef:
@@ -245,9 +283,19 @@ class Sip2Circulation:
         identifier = self.identifier_for(card)
         if not identifier:
             return None
-        reply = self._call("patron_status", lambda c: c.patron_status(identifier))
+        try:
+            reply = self._call("patron_status", lambda c: c.patron_status(identifier))
+        except LibraryUnavailable:
+            # Offline the card is taken on trust (the server checks it when the loans are forwarded), except a
+            # resident ID card in `id_number` mode: its number would have to be journaled, and it never is.
+            if not self._lends_offline() or card.kind in PERSON_CARDS:
+                raise
+            return self._remember_patron(identifier, card, card.display_name)
         if reply.get("BL") != "Y":
             return None
+        return self._remember_patron(identifier, card, mask_name(reply.get("AE") or "") or card.display_name)
+
+    def _remember_patron(self, identifier: str, card: CardPresented, name: str) -> int:
         with self._lock:
             patron_id = self._by_identifier.pop(identifier, None)
             if patron_id is None:
@@ -259,8 +307,8 @@ class Sip2Circulation:
                 # mode, should not sit in memory longer than it is useful).
                 oldest = next(iter(self._by_identifier))
                 self._patrons.pop(self._by_identifier.pop(oldest), None)
-            name = mask_name(reply.get("AE") or "") or card.display_name
-            self._patrons[patron_id] = _Patron(identifier, str(card.kind), card.masked_number, name)
+            self._patrons[patron_id] = _Patron(identifier, str(card.kind), card.masked_number, name,
+                                               card_key=card.key)
         return patron_id
 
     def find_patron(self, card_key: str) -> int | None:
@@ -315,9 +363,29 @@ class Sip2Circulation:
         return [_remote(screen)]
 
     def standing(self, patron_id: int) -> PatronStanding:
-        """Patron Information (63) with the charged items; titles and due dates from Item Information (17)."""
+        """Patron Information (63) with the charged items; titles and due dates from Item Information (17).
+
+        Offline (where allowed): the loans this card made offline, since the server's list cannot be asked."""
         patron = self._patron(patron_id)
         policy = self.branch().policy
+        try:
+            return self._online_standing(patron_id, patron, policy)
+        except LibraryUnavailable:
+            if not self._lends_offline():
+                raise
+        assert self.store is not None
+        loans = tuple(LoanRecord(-stored.seq, 0, stored.barcode, self._title(stored.barcode), stored.at,
+                                 stored.due_at, 0, False) for stored in self.store.stored_loans(patron.card_key))
+        max_loans = patron.max_loans or policy.max_loans
+        record = PatronRecord(patron_id, patron.card_kind, patron.masked_card, patron.display_name, "active", None,
+                              max_loans)
+        return PatronStanding(record, loans, max_loans, (), 0)
+
+    def _title(self, barcode: str) -> str:
+        known = self._items.get(barcode)
+        return known.title if known is not None and known.title else barcode
+
+    def _online_standing(self, patron_id: int, patron: _Patron, policy: LendingPolicy) -> PatronStanding:
         reply = self._call("patron_information", lambda c: c.patron_information(patron.identifier, charged=True))
         flags = reply.fixed.get("patron_status", " " * 14)
         loans: list[LoanRecord] = []
@@ -343,6 +411,10 @@ class Sip2Circulation:
     def renewal_refusal(self, patron: Any, loan: Any, reserved: bool, policy: LendingPolicy, now: datetime,
                         title: str) -> RenewalRefused | None:
         """Only what the library system already said (renewal privileges denied); otherwise it decides on Renew."""
+        if getattr(loan, "loan_id", 1) < 0:
+            return offline_renewal_refused(title)
+        if not self.is_online and self._lends_offline():
+            return RenewalRefused(title=title, reason="library_offline")
         known = self._patrons.get(patron.id)
         if patron.status != "active" or (known is not None and known.renew_denied):
             return RenewalRefused(title=title, reason="blocked")
@@ -351,7 +423,12 @@ class Sip2Circulation:
     # ------------------------------------------------------------------ lending
     def checkout(self, patron_id: int, barcode: str) -> CheckoutResult:
         patron = self._patron(patron_id)
-        reply = self._call("checkout", lambda c: c.checkout(patron.identifier, barcode))
+        try:
+            reply = self._call("checkout", lambda c: c.checkout(patron.identifier, barcode))
+        except LibraryUnavailable:
+            if not self._lends_offline():
+                raise
+            return self._store_checkout(patron, barcode)
         title = reply.get("AJ") or ""
         if reply.fixed.get("ok") == "1":
             due = self._due(reply.get("AH"))
@@ -362,6 +439,28 @@ class Sip2Circulation:
             max_loans = patron.max_loans or self.branch().policy.max_loans
             return CheckoutResult(self._loan_id(barcode), barcode, title or barcode, due, patron.charged, max_loans)
         raise self._checkout_refusal(patron, barcode, title, reply)
+
+    def _store_checkout(self, patron: _Patron, barcode: str) -> CheckoutResult:
+        """Journal a loan while the server is away: refused only when this kiosk itself knows better (the copy
+        is on an offline loan already, the card is at its limit or at the offline limit)."""
+        assert self.store is not None
+        policy = self.branch().policy
+        title = self._title(barcode)
+        stored = self.store.stored_loans(patron.card_key)
+        holder = self.store.offline_holder(barcode)
+        if holder is not None:
+            mine = next((loan for loan in stored if loan.barcode == barcode), None)
+            if holder == patron.card_key and mine is not None:
+                raise AlreadyOnYourCard(title=title, loan_id=-mine.seq, due_at=mine.due_at.isoformat())
+            raise ItemOnLoanElsewhere(title=title)
+        max_loans = patron.max_loans or policy.max_loans
+        if patron.charged + len(stored) >= max_loans:
+            raise LoanLimitReached(count=patron.charged + len(stored), max=max_loans)
+        now = self.clock()
+        due = self.local.due_date(now, policy.loan_days)
+        action_id, seq, count = self.store.store_checkout(card_key=patron.card_key, identifier=patron.identifier,
+                                                          barcode=barcode, at=now, due_at=due)
+        return OfflineCheckoutResult(-seq, barcode, title, due, patron.charged + count, max_loans, uuid=action_id)
 
     def _checkout_refusal(self, patron: _Patron, barcode: str, title: str, reply: Message) -> Refusal:
         """Name the reason as the local rules would, from what the server says about the patron and the item."""
@@ -389,7 +488,16 @@ class Sip2Circulation:
         return _remote(screen, title=title)
 
     def checkin(self, barcode: str) -> CheckinResult:
-        reply = self._call("checkin", lambda c: c.checkin(barcode))
+        try:
+            reply = self._call("checkin", lambda c: c.checkin(barcode))
+        except LibraryUnavailable:
+            if not self._lends_offline():
+                raise
+            assert self.store is not None
+            title = self._title(barcode)
+            action_id = self.store.store_checkin(barcode=barcode, at=self.clock())
+            self._items.pop(barcode, None)
+            return OfflineCheckinResult(barcode, title, None, False, False, "", "", uuid=action_id)
         title = reply.get("AJ") or ""
         self._items.pop(barcode, None)
         if reply.fixed.get("ok") == "1":
@@ -408,10 +516,19 @@ class Sip2Circulation:
 
     def renew(self, patron_id: int, loan_id: int) -> RenewResult:
         patron = self._patron(patron_id)
+        if loan_id < 0 and self.store is not None:
+            # Lent offline: the server has no such loan until it is forwarded.
+            stored = next((s for s in self.store.stored_loans(patron.card_key) if -s.seq == loan_id), None)
+            raise offline_renewal_refused(self._title(stored.barcode) if stored else "")
         barcode = self._barcodes.get(loan_id)
         if barcode is None:
             raise NotOnLoan(title="")
-        reply = self._call("renew", lambda c: c.renew(patron.identifier, barcode))
+        try:
+            reply = self._call("renew", lambda c: c.renew(patron.identifier, barcode))
+        except LibraryUnavailable:
+            if not self._lends_offline():
+                raise
+            raise RenewalRefused(title=self._title(barcode), reason="library_offline") from None
         title = reply.get("AJ") or (self._items[barcode].title if barcode in self._items else barcode)
         if reply.fixed.get("ok") == "1":
             due = self._due(reply.get("AH"))

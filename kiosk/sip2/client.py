@@ -140,15 +140,22 @@ class Sip2Client:
         return self.request("63", {"language": self.language, "transaction_date": self._now(), "summary": summary},
                             [("AO", self.institution), ("AA", patron), ("AC", "")])
 
-    def checkout(self, patron: str, barcode: str) -> Message:
-        now = self._now()
-        return self.request("11", {"sc_renewal_policy": "N", "no_block": "N", "transaction_date": now,
-                                   "nb_due_date": " " * 18},
+    def checkout(self, patron: str, barcode: str, *, at: datetime | None = None,
+                 due_at: datetime | None = None) -> Message:
+        """A Checkout (11). With `at` it is a store-and-forward one (SIP2 2.00 "no block"): the loan was already
+        made at `at` while the server was unreachable, so `no_block = Y`, the transaction date is then and
+        `nb_due_date` the due date the resident was promised."""
+        when = self._now() if at is None else format_date(at)
+        return self.request("11", {"sc_renewal_policy": "N", "no_block": "N" if at is None else "Y",
+                                   "transaction_date": when,
+                                   "nb_due_date": " " * 18 if due_at is None else format_date(due_at)},
                             [("AO", self.institution), ("AA", patron), ("AB", barcode), ("AC", "")])
 
-    def checkin(self, barcode: str) -> Message:
-        now = self._now()
-        return self.request("09", {"no_block": "N", "transaction_date": now, "return_date": now},
+    def checkin(self, barcode: str, *, at: datetime | None = None) -> Message:
+        """A Checkin (09); with `at`, one stored while offline: `no_block = Y` and the return date is `at`."""
+        when = self._now() if at is None else format_date(at)
+        return self.request("09", {"no_block": "N" if at is None else "Y", "transaction_date": when,
+                                   "return_date": when},
                             [("AP", self.location), ("AO", self.institution), ("AB", barcode), ("AC", "")])
 
     def renew(self, patron: str, barcode: str) -> Message:

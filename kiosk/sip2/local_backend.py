@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,10 +23,13 @@ from sqlalchemy.exc import NoResultFound, OperationalError
 
 from catalog.db import Database
 from catalog.model import Item, Loan, Title
+from catalog.offline_model import CirculationException
 from devices.identity import card_key, is_valid_id_number, person_key
 from kiosk.lending.errors import NotOnLoan
 from kiosk.lending.policy import LendingPolicy
 from kiosk.lending.service import CheckinResult, CheckoutResult, Circulation, PatronStanding, RenewResult
+from kiosk.offline.journal import JournalEntry, iso
+from kiosk.offline.replay import Replayer
 
 _SQLITE_WRITERS = threading.Lock()
 CARD_KEY = re.compile(r"[0-9a-f]{64}")
@@ -35,6 +39,30 @@ RETRY_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 PATRON_ID_CACHE = 4096
+FORWARD_NAMESPACE = uuid.UUID("6f1c2a52-5d0e-4d7e-9a59-2f3c0c1b7e11")
+"""uuid5 namespace of store-and-forward actions: the same request resent after a crash maps to the same UUID."""
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """What became of a store-and-forward Checkout/Checkin: `applied`, else `reason` (an `exception.*` key)."""
+
+    applied: bool
+    reason: str
+    already: bool
+    """The same action (same client, patron, copy and transaction date) had been forwarded before."""
+
+
+class _ForwardApplier(Replayer):
+    """The offline replay's per-row rules (the action's own time, the UUID ledger `offline_actions`, conflicts to
+    `circulation_exceptions`) for actions a SIP2 client journaled: they arrive one by one over the wire, so there is
+    no local journal to drain or mark and only `apply` is used."""
+
+    def __init__(self, circulation: Circulation) -> None:
+        self.circulation = circulation
+        self.db = circulation.db
+        self.run = lambda fn: fn()
+        self._failures = {}
 
 
 @dataclass(frozen=True)
@@ -57,6 +85,7 @@ class LocalBackend:
         self._patron_ids: dict[str, tuple[int, float]] = {}
         pool_size = getattr(db.engine.pool, "size", lambda: 2)()
         self._pg_writers = threading.BoundedSemaphore(max(1, int(pool_size) // 2))
+        self._forwarder = _ForwardApplier(self.circulation)
 
     @property
     def branch_name(self) -> str:
@@ -147,6 +176,24 @@ class LocalBackend:
 
     def _renew(self, patron_id: int, loan_id: int) -> RenewResult:
         return self._retrying(lambda: self.circulation.renew(patron_id, loan_id))
+
+    def forward(self, action: str, *, source: str, identifier: str, barcode: str, at: datetime,
+                due_at: datetime | None = None) -> Forwarded:
+        """Apply a Checkout or Checkin the client already did while we were unreachable (`no_block = Y`).
+
+        It happened: a loan is recorded from `at` with the due date the resident was promised even if the card is
+        blocked or at its limit now (an exception tells the librarians), a return closes the loan at `at`. What
+        cannot be recorded as it happened (the copy was lent to someone else meanwhile, is unknown, was returned
+        already) is refused and becomes a `circulation_exceptions` row. The UUID is derived from the request, so a
+        client resending it after a crash gets the first answer again and nothing is applied twice."""
+        key = self.patron_key(identifier) if identifier.strip() else None
+        name = "|".join((self.circulation.kiosk_id, source, action, key or "", barcode, iso(at)))
+        entry = JournalEntry(str(uuid.uuid5(FORWARD_NAMESPACE, name)), 0, self.circulation.kiosk_id, action, key,
+                             barcode, "", at, "pending", None, {"due_at": iso(due_at)} if due_at else {})
+        state, seen = self._retrying(lambda: self._forwarder.apply(entry))
+        with self._db.read() as s:
+            reason = s.scalar(select(CirculationException.reason).where(CirculationException.uuid == entry.uuid))
+        return Forwarded(state == "applied", reason or "", seen)
 
     def item(self, barcode: str) -> ItemInfo | None:
         with self._db.read() as s:

@@ -19,7 +19,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import translate
 from kiosk.lending.errors import IsbnNotItem, ItemNotFound
 from kiosk.lending.service import PatronStanding
-from kiosk.sip2.codec import ChecksumError, Message, Sip2Error, decode, encode, format_date, make, yn
+from kiosk.sip2.codec import ChecksumError, Message, Sip2Error, decode, encode, format_date, make, parse_date, yn
 from kiosk.sip2.local_backend import LocalBackend
 from kiosk.sip2.settings import Sip2Account, Sip2Settings
 
@@ -151,6 +151,7 @@ class Sip2Session:
                  "status_update_ok": "N", "offline_ok": "N", "timeout_period": "030", "retries_allowed": "003",
                  "date_time_sync": self._now(), "protocol_version": "2.00"}
         assert self.account is not None
+        fixed["offline_ok"] = yn(self.account.offline)
         return make("98", fixed, [("AO", self.institution), ("AM", self.backend.branch_name),
                                   ("BX", SUPPORTED_MESSAGES), ("AN", self.account.location or None)])
 
@@ -214,6 +215,44 @@ class Sip2Session:
             fields += [("AU", loan.barcode) for loan in loans]
         return make("64", fixed, fields)
 
+    def _forwarded_at(self, request: Message, key: str) -> datetime | None:
+        """A store-and-forward date (`no_block = Y` from an account allowed offline); a zone-less one is the
+        branch's local time. None for an online request, or when the date is blank or unreadable."""
+        assert self.account is not None
+        if request.fixed.get("no_block") != "Y" or not self.account.offline:
+            return None
+        text = request.fixed.get(key, "")
+        if not text.strip():
+            return None
+        try:
+            moment = parse_date(text)
+        except Sip2Error:
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.backend.circulation.branch().tz)
+
+    def _forward(self, request: Message, action: str, at: datetime, code: str, fixed: dict[str, str],
+                 base: list[tuple[str, str | None]], language: str) -> Message:
+        """Answer a Checkout/Checkin the client made offline: applied as it happened, or refused with the reason
+        a librarian will also find in `kiosk exceptions list`."""
+        barcode = request.get("AB") or ""
+        due = self._forwarded_at(request, "nb_due_date") if action == "checkout" else None
+        assert self.account is not None
+        outcome = self.backend.forward(action, source=self.account.user, identifier=request.get("AA") or "",
+                                       barcode=barcode, at=at, due_at=due)
+        item = self.backend.item(barcode)
+        title = item.title if item else ""
+        if not outcome.applied:
+            return make(code, fixed, [*base, ("AJ", title), ("AF", self._text(outcome.reason or "sip2.error",
+                                                                              language, status=""))])
+        if action == "checkout":
+            fixed.update(ok="1", desensitize="Y")
+            due_text = format_date(item.due_at) if item and item.due_at else None
+            done = self._text("sip2.checkout_ok", language, title=title)
+            return make(code, fixed, [*base, ("AJ", title), ("AH", due_text), ("AF", done)])
+        fixed.update(ok="1", resensitize="Y")
+        done = self._text("sip2.checkin_ok", language, title=title, branch="")
+        return make(code, fixed, [*base, ("AQ", item.shelf_location if item else ""), ("AJ", title), ("AF", done)])
+
     def _checkout(self, request: Message) -> Message:
         language = self._language(request)
         barcode = request.get("AB") or ""
@@ -222,6 +261,9 @@ class Sip2Session:
                                                ("AB", barcode)]
         fixed = {"ok": "0", "renewal_ok": "N", "magnetic_media": "U", "desensitize": "N",
                  "transaction_date": self._now()}
+        at = self._forwarded_at(request, "transaction_date")
+        if at is not None:
+            return self._forward(request, "checkout", at, "12", fixed, base, language)
         if patron_id is None:
             return make("12", fixed, [*base, ("AJ", ""), ("AF", self._text("sip2.unknown_patron", language))])
         try:
@@ -241,6 +283,9 @@ class Sip2Session:
         fixed = {"ok": "0", "resensitize": "N", "magnetic_media": "U", "alert": "N",
                  "transaction_date": self._now()}
         base: list[tuple[str, str | None]] = [("AO", self.institution), ("AB", barcode)]
+        at = self._forwarded_at(request, "return_date")
+        if at is not None:
+            return self._forward(request, "checkin", at, "10", fixed, base, language)
         try:
             result = self.backend.checkin(barcode)
         except (ItemNotFound, IsbnNotItem) as exc:

@@ -10,6 +10,8 @@ user = "sc1"
 password = "secret"
 institution = "XW01"        # a branch code: the loans are made in this branch
 location = "gate-1"
+offline = true              # this machine may lend while we are unreachable (98 says offline_ok = Y) and
+                            # forward those loans and returns later with no_block = Y (default false)
 ```
 """
 
@@ -29,6 +31,9 @@ class Sip2Account:
     password: str
     institution: str
     location: str = ""
+    offline: bool = False
+    """Store and forward allowed: SC Status answers `offline_ok = Y`, and Checkout/Checkin with `no_block = Y`
+    are taken as already done at their own transaction date (the client lent while we were unreachable)."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,12 @@ def sip2_settings(extra: Mapping[str, Any]) -> Sip2Settings:
         where = f"sip2.accounts[{n}]"
         if not isinstance(entry, Mapping):
             raise ConfigError(where, "must be a table")
+        offline = entry.get("offline", False)
+        if not isinstance(offline, bool):
+            raise ConfigError(f"{where}.offline", "expected true or false")
         account = Sip2Account(_text(entry, "user", where), _text(entry, "password", where),
-                              _text(entry, "institution", where), _text(entry, "location", where, required=False))
+                              _text(entry, "institution", where), _text(entry, "location", where, required=False),
+                              offline)
         if any(a.user == account.user for a in accounts):
             raise ConfigError(f"{where}.user", f"duplicate user {account.user!r}")
         accounts.append(account)
@@ -108,6 +117,9 @@ class Sip2ClientSettings:
     timeout_s: float = 10.0
     retries: int = 3
     patron_id: str = "card_number"
+    offline: bool = True
+    """Keep lending while the library system is unreachable, where it allows that (its SC Status said
+    `offline_ok = Y`): returns and loans are journaled and forwarded with `no_block = Y` when it answers again."""
 
 
 def sip2_client_settings(extra: Mapping[str, Any]) -> Sip2ClientSettings:
@@ -136,7 +148,10 @@ def sip2_client_settings(extra: Mapping[str, Any]) -> Sip2ClientSettings:
     mode = table.get("patron_id", "card_number")
     if mode not in PATRON_ID_MODES:
         raise ConfigError(f"{where}.patron_id", f"must be one of {', '.join(PATRON_ID_MODES)}")
+    offline = table.get("offline", True)
+    if not isinstance(offline, bool):
+        raise ConfigError(f"{where}.offline", "expected true or false")
     return Sip2ClientSettings(host, port, _text(table, "user", where), _text(table, "password", where, required=False),
                               _text(table, "location", where, required=False),
                               _text(table, "institution", where, required=False), encoding, float(timeout), retries,
-                              mode)
+                              mode, offline)
