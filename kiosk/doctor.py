@@ -128,6 +128,7 @@ def check_translations(settings: Settings) -> Check:
 
 def check_offline_journal(settings: Settings) -> Check:
     """The journal backlog: actions lent or returned offline that the database has not taken yet (issue 8)."""
+    import sqlite3
     from datetime import UTC, datetime
 
     from kiosk.offline.journal import journal_backlog
@@ -137,7 +138,11 @@ def check_offline_journal(settings: Settings) -> Check:
     if not offline.enabled:
         return Check("offline journal", True, "off ([offline] enabled = false)", required=False,
                      data={"enabled": False})
-    found = journal_backlog(offline.journal_path)
+    try:
+        found = journal_backlog(offline.journal_path)
+    except sqlite3.DatabaseError as exc:
+        return Check("offline journal", False, f"{offline.journal_path}: unreadable ({exc}); keep the file for "
+                     "support, the actions in it have not reached the database", data={"enabled": True})
     if found is None:
         return Check("offline journal", True, f"{offline.journal_path}: none yet (created on first start)",
                      required=False, data={"enabled": True, "pending": 0})

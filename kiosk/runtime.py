@@ -29,6 +29,9 @@ from kiosk.entry.station import EntryOutcome, EntryStation, open_entry_station
 from kiosk.lending.backends import build_circulation
 from kiosk.librarian import Librarian
 from kiosk.offline.backend import OfflineCirculation
+from kiosk.offline.connectivity import is_connectivity_error, reason_of
+from kiosk.offline.journal import has_offline_cache
+from kiosk.offline.settings import offline_settings
 from kiosk.offline.staff import StaffWhileOffline
 from kiosk.ops.alerts.model import AlertKind, AlertSink
 from kiosk.session.runner import SessionRunner
@@ -67,13 +70,36 @@ class PrinterAdapter:
         return PRINT_PROBLEMS.get(str(outcome.status), "receipt.printer_failed")
 
 
+def open_database_or_offline(settings: Settings) -> tuple[Database, bool]:
+    """The database as `open_database` opens it, or, when it is unreachable and this kiosk can lend offline from a
+    cache it already has, an engine that will reach it later: (database, started offline).
+
+    A kiosk restarted during an outage (a power cut, a watchdog kill) must come back up lending, not loop in
+    systemd until the network returns. The schema is then checked when the database answers, before the journal
+    replays (`OfflineCirculation.started_unreachable`)."""
+    try:
+        return open_database(settings), False
+    except Exception as error:
+        offline = offline_settings(settings)
+        if not (offline.enabled and is_connectivity_error(error) and has_offline_cache(offline.journal_path)):
+            raise
+        log.warning("database unreachable at start (%s): starting offline from the journal's cache",
+                    reason_of(error))
+        return Database.from_url(settings.database_url, pool_size=settings.database.pool_size,
+                                 connect_timeout_s=settings.database.connect_timeout_s,
+                                 statement_timeout_s=settings.database.statement_timeout_s), True
+
+
 class KioskRuntime:
     def __init__(self, settings: Settings, *, db: Database | None = None, alerts: AlertSink | None = None) -> None:
         self.settings = settings
         self.alerts = alerts
         """Where night-time problems go (webhook/MQTT through kiosk.ops); None: logged only."""
         self._paper_out: set[str] = set()
-        self.db = db or open_database(settings)
+        started_offline = False
+        if db is None:
+            db, started_offline = open_database_or_offline(settings)
+        self.db = db
         self.secret = network_secret(settings)
         self.circulation = build_circulation(settings, self.db)
         self.devices = DeviceManager(settings, self.secret, self._route)
@@ -89,6 +115,8 @@ class KioskRuntime:
         self.session = SessionRunner(self.machine)
         self.session.reporter = self.staff_report
         self.session.help_handler = self.help_requested
+        if started_offline and isinstance(self.circulation, OfflineCirculation):
+            self.circulation.started_unreachable()
         if isinstance(self.circulation, OfflineCirculation):
             # The offline backend notices outages on its own threads; the machine is single-threaded, so the change
             # is queued to the session's worker like any other event.

@@ -29,6 +29,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from catalog import schema
 from catalog.db import Database
 from kiosk.config import Settings
 from kiosk.lending.errors import (
@@ -128,6 +129,7 @@ class OfflineCirculation:
         self._probe: threading.Thread | None = None
         self._refresher: threading.Thread | None = None
         self._prober: Engine | None = None
+        self._schema_unchecked = False
         self._alerting = False
 
     # ------------------------------------------------------------------ state
@@ -150,6 +152,24 @@ class OfflineCirculation:
             # gives up. Drop them all (without touching their sockets) so the kiosk comes back on fresh ones.
             self.online.db.engine.dispose(close=False)
             self._notify(False)
+
+    def started_unreachable(self) -> None:
+        """The kiosk started without its database: offline until it answers, and its schema is checked then."""
+        self._schema_unchecked = True
+        self._go_offline("database unreachable at start")
+
+    def _schema_ready(self) -> bool:
+        """Replay only into a schema this code knows (never checked when the kiosk started offline)."""
+        if not self._schema_unchecked:
+            return True
+        try:
+            call_with_deadline(lambda: schema.check_current(self.online.db.engine), REFRESH_DEADLINE_S)
+        except schema.SchemaOutOfDate as error:
+            log.error("journal not replayed: %s", error)
+            self.last_reason = str(error)[:200]
+            return False
+        self._schema_unchecked = False
+        return True
 
     def _go_online(self) -> bool:
         """Back online only with an empty journal, decided under the journal's lock so no row slips in between."""
@@ -281,6 +301,8 @@ class OfflineCirculation:
         """Apply every pending row in order; back online when the journal is empty. Safe from any thread."""
         with self._replay_lock:
             try:
+                if not self._schema_ready():
+                    return ReplayReport(remaining=self.journal.backlog(), error=self.last_reason)
                 report = self.replayer.replay(batch)
             except Exception as error:
                 if not is_connectivity_error(error):

@@ -205,17 +205,30 @@ class Journal:
 def journal_backlog(path: Path) -> tuple[int, datetime | None, dict[str, int]] | None:
     """(pending, oldest pending, counts by state) of a journal file, read-only; None when there is no journal yet.
 
-    For `kiosk doctor`, which must not create the file or take the kiosk's write lock."""
+    For `kiosk doctor`, which must not create the file or take the kiosk's write lock. A file that is not a
+    journal raises `sqlite3.DatabaseError`: doctor must say so, not report an empty backlog."""
     if not path.is_file():
         return None
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         rows = conn.execute("SELECT state, COUNT(*) FROM journal GROUP BY state").fetchall()
         oldest = conn.execute("SELECT at FROM journal WHERE state = 'pending' ORDER BY seq LIMIT 1").fetchone()
-    except sqlite3.DatabaseError:
-        return None
     finally:
         conn.close()
     found = {str(r[0]): int(r[1]) for r in rows}
     counts = {state: found.get(state, 0) for state in STATES}
     return counts["pending"], None if oldest is None else from_iso(oldest[0]), counts
+
+
+def has_offline_cache(path: Path) -> bool:
+    """Whether a journal file holds a cache to lend from (its branch was refreshed from the database once)."""
+    if not path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT 1 FROM meta WHERE key = 'branch'").fetchone() is not None
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False

@@ -53,3 +53,10 @@ def test_exceptions_are_listed_and_resolved_once(offline_room: OfflineRoom, data
     everything = json.loads(runner.invoke(app, ["exceptions", "list", "--all", "--config", str(config),
                                                 "--json"]).stdout)
     assert everything[0]["resolved_by"] == "wang" and everything[0]["resolution"] == "on shelf"
+
+
+def test_doctor_reports_an_unreadable_journal_instead_of_an_empty_one(tmp_path: Path, kiosk_env: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    journal.write_bytes(b"not a journal at all, the disk returned garbage" * 100)
+    check = check_offline_journal(load_settings(_config(tmp_path, "postgresql+psycopg://x@127.0.0.1/x", journal)))
+    assert not check.ok and "unreadable" in check.detail
