@@ -147,7 +147,7 @@ class DeviceRig:
             time.sleep(0.02)
         return predicate()
 
-    def next(self, kind: type, seconds: float = 8.0) -> Any:
+    def next(self, kind: type, seconds: float = 15.0) -> Any:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
@@ -258,14 +258,25 @@ def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branc
             machine.card(card_event(card))
 
     def replug_scanner() -> bool:
-        """Pull the scanner's cable and plug it back; True once the driver has reconnected by itself."""
-        from devices.events import HealthState
+        """Pull the scanner's cable and plug it back; True once the driver has reported the loss and then its
+        reconnection (in that order, from its own health events: polling `.health` can miss a fast round trip and
+        then scan into a port the driver has not reopened yet)."""
+        from devices.events import DeviceHealth, HealthState
 
         assert rig is not None
         rig.scan_sim.replug()
         summary.faults_injected["scanner_unplug"] += 1
-        rig._wait(lambda: rig.scanner.health.state != HealthState.CONNECTED, 2.0)
-        return rig._wait(lambda: rig.scanner.health.state == HealthState.CONNECTED, 8.0)
+        lost = False
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            health = rig.next(DeviceHealth, 0.5)
+            if health is None or health.device != rig.scanner.name:
+                continue
+            if health.state is not HealthState.CONNECTED:
+                lost = True
+            elif lost:
+                return True
+        return False
 
     def scan(code: str, via_devices: bool) -> None:
         before = machine.view.sequence

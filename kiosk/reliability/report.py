@@ -2,8 +2,8 @@
 
 docs/RELIABILITY.md is this module's output, never edited by hand: a figure in it is what the last run measured,
 with the sizes it ran at, on the machine and date it names. Each row also names the standalone command that
-reproduces it at any size (`kiosk simulate-day`, `kiosk chaos crash`, `kiosk chaos race`). The defaults are the
-sizes recorded in the document; `--quick` runs the same checks small enough for a pre-commit look.
+reproduces it at any size (`kiosk simulate-day`, `kiosk chaos crash`, `kiosk chaos race`); `--quick` runs the
+same checks small enough for a pre-commit look.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from kiosk.simulate_day import simulate_day
 
 @dataclass(frozen=True)
 class ReportSizes:
-    """The defaults are what docs/RELIABILITY.md records (about 25 minutes on the 2-core development machine). The
+    """The defaults take about 25 minutes on the 2-core development machine; docs/RELIABILITY.md names the sizes of
+    the run that wrote it in each row's command. The
     week-long soak (20,000 visits, `kiosk simulate-day --sessions 20000 --days 7`) takes most of an hour there, so
     it runs on its own and its figures are in docs/BENCHMARKS.md."""
 
@@ -87,7 +88,11 @@ def _soak(workdir: Path, sizes: ReportSizes) -> Row:
                f"{day.device_events_missed} device events missed; growth after warm-up: memory "
                f"{growth.get('rss_kb', 0) / 1024:+.1f} MB, threads {growth.get('threads', 0):+d}, open files "
                f"{growth.get('fds', 0):+d}; ")
-    outcome += "every invariant holds" if day.ok else "VIOLATIONS: " + "; ".join(day.violations[:5])
+    if day.ok:
+        outcome += "every invariant holds"
+    else:
+        outcome += "VIOLATIONS: " + "; ".join(day.violations[:5] + (
+            [f"{day.device_events_missed} device events not delivered"] if day.device_events_missed else []))
     return Row(f"{sizes.soak_sessions:,} random visits (borrow, return, renew, account, strangers, idle) with the "
                f"clock accelerated", f"`kiosk simulate-day --sessions {sizes.soak_sessions} --days "
                f"{sizes.soak_days:g} --device-every {sizes.device_every} --seed {sizes.seed}`", outcome, day.ok)
