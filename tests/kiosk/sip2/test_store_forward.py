@@ -185,6 +185,7 @@ def test_offline_loans_and_returns_are_forwarded_once_with_their_own_dates(room:
 
 
 def test_without_offline_ok_the_kiosk_refuses_and_the_flag_survives_a_restart(room: Room) -> None:
+    """offline_ok = N (the account is not allowed offline): refused as before; the flag outlives a restart."""
     with FaultProxy(("127.0.0.1", room.server.port)) as proxy:
         refusing = room.kiosk(proxy.port, user="sc3")  # an account the server does not allow offline
         me = refusing.find_card(library_card(room.secret))
@@ -215,9 +216,7 @@ def test_without_offline_ok_the_kiosk_refuses_and_the_flag_survives_a_restart(ro
         assert getattr(restarted.checkout(me, "TS0000001"), "pending", False)
         assert restarted.store is not None and restarted.store.backlog() == 1
         restarted.close()
-
-
-def test_server_ignores_no_block_from_an_account_without_offline(room: Room) -> None:
+    # The server takes no_block only from an account allowed offline: for sc3 a late checkout is made today.
     old = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0)
     with Sip2Client("127.0.0.1", room.server.port, user="sc3", password="pw", institution="XW01") as client:
         assert client.login()
@@ -230,7 +229,7 @@ def test_server_ignores_no_block_from_an_account_without_offline(room: Room) -> 
     assert aware(loan.out_at) is not None and aware(loan.out_at) > old + timedelta(days=2)  # today, the rules
 
 
-def test_settings(tmp_path: Path, room: Room) -> None:
+def test_settings(tmp_path: Path, sqlite_database: Database) -> None:
     assert sip2_settings({"sip2": {"accounts": [{"user": "a", "password": "b", "institution": "XW01",
                                                  "offline": True}]}}).accounts[0].offline
     with pytest.raises(ConfigError) as bad:
@@ -238,15 +237,15 @@ def test_settings(tmp_path: Path, room: Room) -> None:
                                               "offline": "yes"}]}})
     assert bad.value.setting == "sip2.accounts[0].offline"
     base = Settings(None, tmp_path, tmp_path / "secret")
-    client = {"host": "127.0.0.1", "port": room.server.port, "user": "sc1", "password": "pw", "institution": "XW01"}
+    client = {"host": "127.0.0.1", "port": 9, "user": "sc1", "password": "pw", "institution": "XW01"}
     extra = {"circulation": {"backend": "sip2"}, "sip2": {"client": client}, "offline": {"max_loans": 2}}
     settings = replace(base, kiosk=replace(base.kiosk, branch="XW01"), extra=extra)
-    built = build_circulation(settings, room.db)
+    built = build_circulation(settings, sqlite_database)
     assert isinstance(built, Sip2Circulation) and built.store is not None and built.store.max_loans == 2
     assert built.store.journal.path == tmp_path / "sip2-journal.sqlite3"
     built.close()
     off = build_circulation(replace(settings, extra={**extra, "sip2": {"client": {**client, "offline": False}}}),
-                            room.db)
+                            sqlite_database)
     assert isinstance(off, Sip2Circulation) and off.store is None
     off.close()
 
