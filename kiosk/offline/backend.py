@@ -127,6 +127,8 @@ class OfflineCirculation:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._probe: threading.Thread | None = None
+        self._probe_result: dict[str, bool] = {}
+        self._probe_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
         self._prober: Engine | None = None
         self._schema_unchecked = False
@@ -265,24 +267,28 @@ class OfflineCirculation:
         self._refresher.start()
 
     def probe(self) -> bool:
-        """One quick `SELECT 1`, at most one in flight (a probe stuck on a dead link must not pile up threads)."""
-        if self._probe is not None and self._probe.is_alive():
-            return False
-        result: dict[str, bool] = {}
+        """One quick `SELECT 1`, at most one in flight (a probe stuck on a dead link must not pile up threads);
+        a caller that finds one in flight waits for that one's answer instead of starting another."""
+        with self._probe_lock:
+            if self._probe is None or not self._probe.is_alive():
+                result: dict[str, bool] = {}
 
-        def attempt() -> None:
-            try:
-                with self._probe_engine().connect() as conn:
-                    conn.execute(text("SELECT 1"))
-                result["ok"] = True
-            except Exception as error:
-                self.last_reason = reason_of(error)
+                def attempt() -> None:
+                    try:
+                        with self._probe_engine().connect() as conn:
+                            conn.execute(text("SELECT 1"))
+                        result["ok"] = True
+                    except Exception as error:
+                        self.last_reason = reason_of(error)
 
-        self._probe = threading.Thread(target=attempt, name="offline-probe", daemon=True)
-        self._probe.start()
-        self._probe.join(self.settings.switch_after_s)
-        if self._probe.is_alive():
+                self._probe_result = result
+                self._probe = threading.Thread(target=attempt, name="offline-probe", daemon=True)
+                self._probe.start()
+            probe, result = self._probe, self._probe_result
+        probe.join(self.settings.switch_after_s)
+        if probe.is_alive():
             self.last_reason = f"no answer within {self.settings.switch_after_s:g} s"
+            return False
         return result.get("ok", False)
 
     def _probe_engine(self) -> Engine:
