@@ -64,7 +64,7 @@ from kiosk.lending.service import (
 )
 from kiosk.offline.backend import OfflineCheckinResult, OfflineCheckoutResult
 from kiosk.offline.errors import offline_renewal_refused
-from kiosk.sip2.client import Sip2Client
+from kiosk.sip2.client import Sip2Client, Sip2ConnectionError
 from kiosk.sip2.codec import Message, Sip2Error, parse_date
 from kiosk.sip2.settings import Sip2ClientSettings
 from kiosk.sip2.store_forward import StoreForward
@@ -170,7 +170,7 @@ class Sip2Circulation:
                         log.error("sip2 login to %s:%s refused", self.client.host, self.client.port)
                         raise LibraryUnavailable()
                     if name != "sc_status":
-                        self._remember_status(self.client.sc_status())
+                        self._status_after_login()
                 if self.store is not None and self.store.backlog():
                     report = self.store.forward(self.client, self.clock)
                     log.info("sip2 offline journal forwarded: %d applied, %d exceptions", report.applied,
@@ -207,12 +207,25 @@ class Sip2Circulation:
                 self.status()
             except Refusal:
                 continue
+            except Exception:
+                # e.g. the kiosk database refused an exception row while forwarding: try again next round.
+                log.exception("sip2 probe failed")
 
     def status(self) -> Message:
         """SC Status (99): whether the server is online and allows offline transactions (`offline_ok`)."""
         reply = self._call("sc_status", lambda c: c.sc_status())
         self._remember_status(reply)
         return reply
+
+    def _status_after_login(self) -> None:
+        """Ask SC Status once per login; a server that answers it strangely still lends online (its
+        `offline_ok` stays what it was), only a lost connection counts as unreachable."""
+        try:
+            self._remember_status(self.client.sc_status())
+        except Sip2ConnectionError:
+            raise
+        except Sip2Error as exc:
+            log.warning("sip2 sc_status after login not understood: %s", type(exc).__name__)
 
     def _remember_status(self, reply: Message) -> None:
         self.offline_ok = reply.fixed.get("offline_ok") == "Y"
