@@ -55,11 +55,15 @@ def restore(
         raise fail(f"restore refused: {exc}") from None
     if as_json:
         typer.echo(json.dumps({"database": result.database, "secret": result.secret,
+                               "journal_rows_added": result.journal_rows_added,
                                **manifest_summary(result.manifest)}, ensure_ascii=False))
     else:
         m = result.manifest
         typer.echo(f"restored {m.backend} backup of kiosk {m.kiosk_id} ({m.branch}) made {m.created_at}")
         typer.echo(f"database: {result.database}; network secret: {result.secret}")
+        if result.journal_rows_added:
+            typer.echo(f"offline journal: {result.journal_rows_added} action(s) from the backup added; they replay "
+                       "when the database answers")
 
 
 @ops_app.command("harden")

@@ -232,3 +232,41 @@ def has_offline_cache(path: Path) -> bool:
             conn.close()
     except sqlite3.DatabaseError:
         return False
+
+
+def merge_journal(source: Path, target: Path, kiosk_id: str) -> int:
+    """Add to `target` every journal row of `source` it does not hold (by UUID); returns how many were added.
+
+    This is how a restored backup brings back actions a lost disk took with it, without ever dropping or doubling
+    one already here: rows are matched by their client UUID, added rows keep their state and go *before* this
+    journal's own rows (a backup is older), and the central `offline_actions` ledger makes a replay of a row the
+    database already applied a no-op. Residents registered offline come along, so their journaled loans still
+    find them by card key.
+    """
+    journal = Journal(target, kiosk_id)
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src.row_factory = sqlite3.Row
+        try:
+            rows = src.execute("SELECT * FROM journal ORDER BY seq").fetchall()
+            locals_ = src.execute("SELECT * FROM local_patrons ORDER BY local_id").fetchall()
+        finally:
+            src.close()
+        with journal.transaction() as conn:
+            known = {r[0] for r in conn.execute("SELECT uuid FROM journal")}
+            missing = [r for r in rows if r["uuid"] not in known]
+            first = int(conn.execute("SELECT COALESCE(MIN(seq), 1) FROM journal").fetchone()[0])
+            for offset, row in enumerate(missing):
+                conn.execute(
+                    "INSERT INTO journal (uuid, seq, kiosk_id, action, card_key, barcode, loan_ref, at, state, "
+                    "applied_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row["uuid"], first - len(missing) + offset, row["kiosk_id"], row["action"], row["card_key"],
+                     row["barcode"], row["loan_ref"], row["at"], row["state"], row["applied_at"], row["detail"]))
+            for patron in locals_:
+                conn.execute("INSERT OR IGNORE INTO local_patrons (card_key, card_kind, masked, display_name, "
+                             "card_valid_until) VALUES (?, ?, ?, ?, ?)",
+                             (patron["card_key"], patron["card_kind"], patron["masked"], patron["display_name"],
+                              patron["card_valid_until"]))
+        return len(missing)
+    finally:
+        journal.close()

@@ -4,7 +4,10 @@ The bundle is a gzip'd tar with three members:
 - `manifest.json`: format version, time, kiosk id and branch, backend, schema heads, SHA-256 of every member;
 - `database.sqlite3` (SQLite online backup API: a consistent copy while the kiosk keeps lending) or
   `database.pgdump` (`pg_dump --format=custom`, restored with `pg_restore`);
-- `network.secret`: without it every patron key in the database is noise (issue 8: the backup carries the secret).
+- `network.secret`: without it every patron key in the database is noise (issue 8: the backup carries the secret);
+- `journal.sqlite3`, when the kiosk has an offline journal: actions taken while the database was unreachable that
+  may not have reached it yet. A restore *merges* it into the journal in place by action UUID (see
+  `kiosk.offline.journal.merge_journal`), so restoring never drops a journaled loan or return, nor doubles one.
 Because it holds the secret, the bundle itself is written 0600 and must be kept like the secret.
 
 Restore checks everything before it touches anything: checksums, backend, schema revisions this code knows,
@@ -38,6 +41,8 @@ from catalog import schema
 from catalog.db import Database
 from kiosk.config import Settings
 from kiosk.errors import KioskError
+from kiosk.offline.journal import merge_journal
+from kiosk.offline.settings import offline_settings
 from kiosk.ops.instance import kiosk_running
 
 FORMAT = "reading-room-kiosk-backup"
@@ -46,7 +51,8 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
 SECRET_MEMBER = "network.secret"
-MEMBERS = {MANIFEST, SQLITE_MEMBER, PG_MEMBER, SECRET_MEMBER}
+JOURNAL_MEMBER = "journal.sqlite3"
+MEMBERS = {MANIFEST, SQLITE_MEMBER, PG_MEMBER, SECRET_MEMBER, JOURNAL_MEMBER}
 MAX_MANIFEST_BYTES = 1_000_000
 BACKUP_DIR = "backups"
 
@@ -110,6 +116,8 @@ class RestoreResult:
     database: str
     secret: str
     """"written", "unchanged", "replaced" or "absent" (the bundle had none)."""
+    journal_rows_added: int = 0
+    """Journaled actions the bundle held that the kiosk's own journal did not (they will replay)."""
 
 
 def _sha256(data: bytes) -> str:
@@ -159,6 +167,8 @@ def _sqlite_snapshot(source: Path, target: Path) -> None:
         src.backup(dst)
         # A single self-contained file in the bundle: leave WAL mode in the copy (the kiosk turns it back on).
         dst.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{source} cannot be backed up: {exc}") from None
     finally:
         dst.close()
         src.close()
@@ -227,6 +237,11 @@ def create_backup(settings: Settings, out: Path | None = None, *, now: datetime 
             finally:
                 db.dispose()
             members[PG_MEMBER] = dump.read_bytes()
+        journal = offline_settings(settings).journal_path
+        if journal.is_file():
+            copy = Path(work, JOURNAL_MEMBER)
+            _sqlite_snapshot(journal, copy)
+            members[JOURNAL_MEMBER] = copy.read_bytes()
     if settings.secret_file.is_file():
         members[SECRET_MEMBER] = settings.secret_file.read_bytes()
     manifest = BackupManifest(now.isoformat(timespec="seconds"), settings.kiosk.id, settings.kiosk.branch, backend,
@@ -307,14 +322,37 @@ def restore_backup(settings: Settings, bundle: Path, *, force: bool = False) -> 
     secret_action = _secret_action(settings, members.get(SECRET_MEMBER), force)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with tempfile.TemporaryDirectory(prefix=".restore-", dir=settings.data_dir) as work:
+        journal = _stage_journal(Path(work), members.get(JOURNAL_MEMBER))  # checked before anything is touched
         if backend == "sqlite":
             _restore_sqlite(settings, Path(work), members[SQLITE_MEMBER], manifest)
         else:
             _restore_postgres(settings, Path(work), members[PG_MEMBER], force)
+        added = _merge_journal(settings, journal)
     if secret_action in ("written", "replaced"):
         _write_private(settings.secret_file, members[SECRET_MEMBER])
     return RestoreResult(manifest, settings.database_url if backend == "sqlite" else
-                         make_url(settings.database_url).render_as_string(hide_password=True), secret_action)
+                         make_url(settings.database_url).render_as_string(hide_password=True), secret_action,
+                         added)
+
+
+def _stage_journal(work: Path, data: bytes | None) -> Path | None:
+    if data is None:
+        return None
+    staged = work / JOURNAL_MEMBER
+    _write_private(staged, data)
+    problems = integrity_problems(staged)
+    if problems:
+        raise BackupError(f"the backup's offline journal fails PRAGMA integrity_check: {'; '.join(problems[:3])}")
+    return staged
+
+
+def _merge_journal(settings: Settings, staged: Path | None) -> int:
+    if staged is None:
+        return 0
+    try:
+        return merge_journal(staged, offline_settings(settings).journal_path, settings.kiosk.id)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"the backup's offline journal could not be merged: {exc}") from None
 
 
 def _restore_sqlite(settings: Settings, work: Path, data: bytes, manifest: BackupManifest) -> None:

@@ -238,3 +238,52 @@ def test_arbitrary_manifests_are_only_ever_a_backup_error(tmp_path: Path, manife
     with pytest.raises(BackupError):
         read_bundle(path)
     os.unlink(path)
+
+
+def _journal_rows(path: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(path)
+    try:
+        return [(r[0], r[1]) for r in conn.execute("SELECT uuid, state FROM journal ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def test_the_offline_journal_travels_with_the_backup_and_merges_by_uuid(kiosk: Settings, tmp_path: Path) -> None:
+    """A lost disk must not take offline loans with it; restoring must neither drop nor double a journaled action."""
+    from kiosk.offline.journal import Journal
+    from kiosk.offline.settings import offline_settings
+
+    path = offline_settings(kiosk).journal_path
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    journal = Journal(path, kiosk.kiosk.id)
+    with journal.transaction() as conn:
+        journal.insert(conn, uuid="a-old", action="checkout", card_key="k1", barcode="TS1", loan_ref="", at=now)
+        journal.insert(conn, uuid="b-old", action="checkin", card_key=None, barcode="TS2", loan_ref="", at=now)
+    journal.mark("b-old", "applied", now)
+    journal.close()
+    bundle, manifest = create_backup(kiosk, tmp_path / "with-journal.tar.gz")
+    assert "journal.sqlite3" in manifest.files
+
+    path.unlink()  # the disk was replaced; the kiosk has journaled one new action since
+    journal = Journal(path, kiosk.kiosk.id)
+    with journal.transaction() as conn:
+        journal.insert(conn, uuid="c-new", action="checkin", card_key=None, barcode="TS3", loan_ref="", at=now)
+    journal.close()
+
+    result = restore_backup(kiosk, bundle, force=True)
+    assert result.journal_rows_added == 2
+    assert _journal_rows(path) == [("a-old", "pending"), ("b-old", "applied"), ("c-new", "pending")]
+    again = restore_backup(kiosk, bundle, force=True)
+    assert again.journal_rows_added == 0
+    assert len(_journal_rows(path)) == 3
+
+
+def test_a_journal_that_is_not_sqlite_fails_the_backup_with_a_clear_error(kiosk: Settings, tmp_path: Path) -> None:
+    from kiosk.offline.settings import offline_settings
+
+    path = offline_settings(kiosk).journal_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a journal at all")
+    with pytest.raises(BackupError, match="cannot be backed up"):
+        create_backup(kiosk, tmp_path / "bad.tar.gz")  # never a bundle that could not be restored
+    assert not (tmp_path / "bad.tar.gz").exists()
