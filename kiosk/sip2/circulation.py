@@ -124,7 +124,7 @@ class Sip2Circulation:
     """CirculationPort over a `Sip2Client`. One kiosk has one visit at a time; a lock still guards the socket."""
 
     def __init__(self, client: Sip2Client, local: Circulation, *, patron_id: str = "card_number",
-                 store: StoreForward | None = None) -> None:
+                 store: StoreForward | None = None, probe_interval_s: float = 5.0) -> None:
         self.client = client
         self.store = store
         """The offline journal (None: never lend offline)."""
@@ -145,9 +145,13 @@ class Sip2Circulation:
         self.on_connectivity: Callable[[bool], None] | None = None
         """Told when the library system stops or starts answering (the runtime shows the "offline" badge)."""
         self.is_online = True
-        self.probe_interval_s = 5.0
+        self.probe_interval_s = probe_interval_s
         self._prober: threading.Thread | None = None
         self._closed = threading.Event()
+        if store is not None and store.backlog():
+            # Restarted with actions the server has not confirmed: they go as soon as it answers, resident or not.
+            self.is_online = False
+            self._start_prober()
 
     @classmethod
     def from_settings(cls, settings: Sip2ClientSettings, local: Circulation, *,
@@ -197,7 +201,11 @@ class Sip2Circulation:
                 hook(online)
             except Exception:
                 log.exception("sip2 connectivity hook failed")
-        if not online and (self._prober is None or not self._prober.is_alive()):
+        if not online:
+            self._start_prober()
+
+    def _start_prober(self) -> None:
+        if self._prober is None or not self._prober.is_alive():
             self._prober = threading.Thread(target=self._probe_until_online, name="sip2-probe", daemon=True)
             self._prober.start()
 

@@ -61,9 +61,7 @@ class Room:
         local = Circulation(self.db, branch_code="XW01", kiosk_id="kiosk-1", network_policy=LendingPolicy(),
                             **kwargs)  # type: ignore[arg-type]
         store = StoreForward.open(self.journal_path, "kiosk-1", self.db, max_loans=max_loans, enabled=True)
-        circulation = Sip2Circulation(client, local, store=store)
-        circulation.probe_interval_s = 0.1
-        return circulation
+        return Sip2Circulation(client, local, store=store, probe_interval_s=0.1)
 
     def patron_id(self, key: str) -> int:
         with self.db.read() as s:
@@ -225,6 +223,14 @@ def test_without_offline_ok_the_kiosk_refuses_and_the_flag_survives_a_restart(ro
         assert getattr(restarted.checkout(me, "TS0000001"), "pending", False)
         assert restarted.store is not None and restarted.store.backlog() == 1
         restarted.close()
+        # Restarted again with that loan unconfirmed, the server up and nobody at the kiosk: it is forwarded.
+        proxy.mode = ProxyMode.PASS
+        wait_listening(proxy.port)
+        idle = room.kiosk(proxy.port)
+        wait_online(idle)
+        assert idle.store is not None and idle.store.backlog() == 0
+        assert len(room.loans("TS0000001")) == 1
+        idle.close()
     # The server takes no_block only from an account allowed offline: for sc3 a late checkout is made today.
     old = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0)
     with Sip2Client("127.0.0.1", room.server.port, user="sc3", password="pw", institution="XW01") as client:
