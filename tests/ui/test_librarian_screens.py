@@ -208,6 +208,8 @@ def test_edit_todays_announcement(kiosk_ui: Any, staff_runner: Any, database: Da
         _edit_announcement(h, staff_runner, database)
     finally:
         h.app.browser = demo_browser
+        h.app.refresh_browse_data()  # the next test meets the demo branch again, not this database's
+        h.settle()
 
 
 def _edit_announcement(h: Any, staff_runner: Any, database: Database) -> None:
