@@ -236,6 +236,8 @@ class Sip2Session:
         a librarian will also find in `kiosk exceptions list`."""
         barcode = request.get("AB") or ""
         due = self._forwarded_at(request, "nb_due_date") if action == "checkout" else None
+        if due is not None and due <= at:
+            due = None  # a due date before the loan is a client's mistake: the branch's rules give it
         assert self.account is not None
         outcome = self.backend.forward(action, source=self.account.user, identifier=request.get("AA") or "",
                                        barcode=barcode, at=at, due_at=due)

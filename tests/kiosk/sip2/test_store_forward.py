@@ -15,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from catalog.db import Database
@@ -34,6 +37,7 @@ from kiosk.reliability.netproxy import FaultProxy, ProxyMode
 from kiosk.session.visit import VisitMachine
 from kiosk.sip2.circulation import LibraryUnavailable, Sip2Circulation
 from kiosk.sip2.client import Sip2Client
+from kiosk.sip2.codec import format_date
 from kiosk.sip2.server import Sip2Server
 from kiosk.sip2.settings import Sip2Account, Sip2Settings, sip2_settings
 from kiosk.sip2.store_forward import REFUSED, StoreForward
@@ -242,6 +246,30 @@ def test_without_offline_ok_the_kiosk_refuses_and_the_flag_survives_a_restart(ro
         assert client.sc_status().fixed["offline_ok"] == "Y"
     (loan,) = room.loans("TS0000006")
     assert aware(loan.out_at) is not None and aware(loan.out_at) > old + timedelta(days=2)  # today, the rules
+
+
+DATES = st.one_of(
+    st.text(alphabet="0123456789 Z+-:T", min_size=18, max_size=18),
+    st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)).map(format_date),
+    st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1)).map(format_date))  # zone-less: the branch's time
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(when=DATES, due=DATES, returned=DATES)
+def test_any_store_and_forward_dates_are_answered(room: Room, when: str, due: str, returned: str) -> None:
+    """Whatever a client puts in the dates of a no_block request, the server answers it (never a 96 or a dropped
+    connection); a date it cannot read makes it an ordinary request, done now."""
+    with Sip2Client("127.0.0.1", room.server.port, user="sc1", password="pw", institution="XW01") as client:
+        assert client.login()
+        lent = client.request("11", {"sc_renewal_policy": "N", "no_block": "Y", "transaction_date": when,
+                                     "nb_due_date": due}, [("AO", "XW01"), ("AA", LIBRARY_CARD), ("AB", "TS0000020")])
+        back = client.request("09", {"no_block": "Y", "transaction_date": when, "return_date": returned},
+                              [("AO", "XW01"), ("AB", "TS0000020")])
+    assert lent.code == "12" and back.code == "10"
+    with room.db.read() as s:
+        assert (s.scalar(select(func.count()).select_from(Loan).where(Loan.returned_at.is_(None))) or 0) <= 1
+        assert all(loan.due_at >= loan.out_at for loan in s.scalars(select(Loan)))
 
 
 def test_settings(tmp_path: Path, sqlite_database: Database) -> None:
