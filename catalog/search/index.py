@@ -50,8 +50,19 @@ def token_rows(title_id: int, *, title: str, authors: str = "", publisher: str =
 
 
 def insert_tokens(connection: Connection, rows: Sequence[tuple[str, int, int]]) -> None:
-    """Plain DB-API executemany: an ORM or Core insert of 100,000 small rows spends seconds building parameters."""
+    """Plain DB-API executemany: an ORM or Core insert of 100,000 small rows spends seconds building parameters.
+
+    On PostgreSQL, COPY in the same transaction: psycopg's executemany still costs a Python round of work per row
+    (a 100,000-record import spent 202 s of CPU in the importing process, against 120 s on SQLite).
+    """
     if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+                "COPY title_tokens (token, title_id, field) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
         return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
