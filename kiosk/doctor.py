@@ -159,9 +159,16 @@ def check_offline_journal(settings: Settings) -> Check:
                  f"{int(age_s // 60)} min ago{hint}", required=False, data=data)
 
 
+def check_sip2_journal(settings: Settings) -> Check:
+    """The SIP2 store-and-forward backlog (kiosk.sip2.doctor), for a kiosk lending from a library system."""
+    from kiosk.sip2.doctor import check_sip2_journal as check
+
+    return check(settings)
+
+
 CHECKS: list[Callable[[Settings], Check | list[Check]]] = [
     check_config, check_database, check_secret, check_font, check_decoders, check_translations,
-    check_offline_journal,
+    check_offline_journal, check_sip2_journal,
 ]
 
 

@@ -35,15 +35,14 @@ def build_circulation(settings: Settings, db: Database) -> CirculationPort:
     if sip2_backend(settings):
         from kiosk.sip2.circulation import Sip2Circulation
         from kiosk.sip2.settings import sip2_client_settings
-        from kiosk.sip2.store_forward import StoreForward
+        from kiosk.sip2.store_forward import StoreForward, journal_path
 
         client = sip2_client_settings(settings.extra)
         store = None
         if client.offline:
             # Store and forward where the library system allows it: its own journal file beside the offline one.
-            offline = offline_settings(settings)
-            store = StoreForward.open(offline.journal_path.with_name("sip2-journal.sqlite3"), settings.kiosk.id, db,
-                                      max_loans=offline.max_loans, enabled=True)
+            store = StoreForward.open(journal_path(settings), settings.kiosk.id, db,
+                                      max_loans=offline_settings(settings).max_loans, enabled=True)
         return Sip2Circulation.from_settings(client, local_circulation(settings, db), store=store)
 
     if offline_settings(settings).enabled:

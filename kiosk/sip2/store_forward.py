@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -37,8 +38,10 @@ from sqlalchemy import select
 
 from catalog.db import Database
 from catalog.offline_model import CirculationException
+from kiosk.config import Settings
 from kiosk.offline.errors import OfflineLimitReached
 from kiosk.offline.journal import Journal, JournalEntry, from_iso, iso
+from kiosk.offline.settings import offline_settings
 from kiosk.sip2.client import Sip2Client
 from kiosk.sip2.codec import Message
 
@@ -49,6 +52,29 @@ REFUSED = "exception.sip2_refused"
 """The `circulation_exceptions.reason` of an action the library system refused when it was forwarded."""
 CHECKED_IN = ("03", "09", "10")
 """Item Information circulation statuses that mean "not on loan": a forwarded return found the book back already."""
+
+
+JOURNAL_FILE = "sip2-journal.sqlite3"
+
+
+def journal_path(settings: Settings) -> Path:
+    """The SIP2 kiosk's journal: its own file beside `[offline] journal` (the database-offline one)."""
+    return offline_settings(settings).journal_path.with_name(JOURNAL_FILE)
+
+
+def remembered_offline_ok(path: Path) -> bool | None:
+    """The server's last `offline_ok` as the journal file remembers it, read-only (None: never learnt)."""
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (OFFLINE_OK_META,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
+    value = json.loads(row[0]) if row is not None else None
+    return bool(value.get("offline_ok")) if isinstance(value, dict) else None
 
 
 def screen_text(reply: Message) -> str:

@@ -25,6 +25,7 @@ from catalog.model import Item, Loan, Patron
 from catalog.offline_model import CirculationException, OfflineAction
 from devices.identity import card_key, person_key
 from kiosk.config import Settings
+from kiosk.doctor import check_sip2_journal
 from kiosk.errors import ConfigError
 from kiosk.i18n import translate
 from kiosk.lending.backends import build_circulation
@@ -286,7 +287,13 @@ def test_settings(tmp_path: Path, sqlite_database: Database) -> None:
     built = build_circulation(settings, sqlite_database)
     assert isinstance(built, Sip2Circulation) and built.store is not None and built.store.max_loans == 2
     assert built.store.journal.path == tmp_path / "sip2-journal.sqlite3"
+    built.store.remember_offline_ok(True, datetime.now(UTC))
+    built.store.store_checkin(barcode="TS0000001", at=datetime.now(UTC))
     built.close()
+    doctor = check_sip2_journal(settings)  # `kiosk doctor`, read-only
+    assert doctor.ok and doctor.data["pending"] == 1 and doctor.data["offline_ok"] is True
+    assert "1 action(s) wait for the library system" in doctor.detail
+    assert check_sip2_journal(replace(settings, extra={})).data == {"enabled": False}
     off = build_circulation(replace(settings, extra={**extra, "sip2": {"client": {**client, "offline": False}}}),
                             sqlite_database)
     assert isinstance(off, Sip2Circulation) and off.store is None
