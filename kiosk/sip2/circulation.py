@@ -242,8 +242,9 @@ class Sip2Circulation:
             self.store.remember_offline_ok(self.offline_ok, self.clock())
 
     def _lends_offline(self) -> bool:
-        """May the kiosk go on while the server is unreachable? Only where it said `offline_ok = Y`."""
-        return self.store is not None and self.store.may_lend_offline
+        """May the kiosk go on without the server? Only while it is unreachable (a refused login is not an
+        outage: nothing would ever forward) and only where it said `offline_ok = Y`."""
+        return not self.is_online and self.store is not None and self.store.may_lend_offline
 
     def close(self) -> None:
         self._closed.set()
@@ -309,7 +310,7 @@ class Sip2Circulation:
         except LibraryUnavailable:
             # Offline the card is taken on trust (the server checks it when the loans are forwarded), except a
             # resident ID card in `id_number` mode: its number would have to be journaled, and it never is.
-            if not self._lends_offline() or card.kind in PERSON_CARDS:
+            if not self._lends_offline() or (self.patron_id_mode == "id_number" and card.kind in PERSON_CARDS):
                 raise
             return self._remember_patron(identifier, card, card.display_name)
         if reply.get("BL") != "Y":
@@ -434,7 +435,7 @@ class Sip2Circulation:
         """Only what the library system already said (renewal privileges denied); otherwise it decides on Renew."""
         if getattr(loan, "loan_id", 1) < 0:
             return offline_renewal_refused(title)
-        if not self.is_online and self._lends_offline():
+        if self._lends_offline():
             return RenewalRefused(title=title, reason="library_offline")
         known = self._patrons.get(patron.id)
         if patron.status != "active" or (known is not None and known.renew_denied):

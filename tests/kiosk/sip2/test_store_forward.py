@@ -58,9 +58,9 @@ class Room:
     server: Sip2Server
     journal_path: Path
 
-    def kiosk(self, port: int, *, user: str = "sc1", clock: list[datetime] | None = None,
+    def kiosk(self, port: int, *, user: str = "sc1", password: str = "pw", clock: list[datetime] | None = None,
               max_loans: int = 3) -> Sip2Circulation:
-        client = Sip2Client("127.0.0.1", port, user=user, password="pw", location="kiosk-1", institution="XW01",
+        client = Sip2Client("127.0.0.1", port, user=user, password=password, location="kiosk-1", institution="XW01",
                             timeout_s=0.5, retries=1)
         kwargs = {} if clock is None else {"clock": lambda: clock[0]}
         local = Circulation(self.db, branch_code="XW01", kiosk_id="kiosk-1", network_policy=LendingPolicy(),
@@ -218,6 +218,13 @@ def test_without_offline_ok_the_kiosk_refuses_and_the_flag_survives_a_restart(ro
         allowed = room.kiosk(proxy.port)
         assert allowed.find_card(library_card(room.secret)) is not None and allowed.offline_ok
         allowed.close()
+        # A refused login is no outage (nothing could ever be forwarded): refused, nothing journaled.
+        misconfigured = room.kiosk(proxy.port, password="wrong")
+        assert misconfigured.offline_ok
+        with pytest.raises(LibraryUnavailable):
+            misconfigured.checkin("TS0000000")
+        assert misconfigured.store is not None and misconfigured.store.backlog() == 0
+        misconfigured.close()
         # Restarted while the server is down: the journal's metadata still says it may lend offline.
         proxy.mode = ProxyMode.REFUSE
         proxy.cut()
