@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from catalog.db import Database
 from catalog.model import AuditEntry
@@ -39,8 +40,9 @@ from kiosk.session.view import Message, Severity
 from kiosk.session.visit import VisitMachine
 from kiosk.sip2.circulation import Sip2Circulation
 from kiosk.staff_accounts import StaffDirectory
-from kiosk.traffic.ingest import ingest
+from kiosk.traffic.ingest import UnknownBranch, ingest
 from kiosk.traffic.occupancy import occupancy_now
+from kiosk.traffic.reports import daily_rollups, resolve_scope
 from kiosk.traffic.settings import traffic_settings
 
 log = logging.getLogger(__name__)
@@ -177,12 +179,28 @@ class KioskRuntime:
             report: dict[str, Any] = {"今日借出 Loans today": count("checkout"),
                                       "今日归还 Returns today": count("checkin"),
                                       "今日续借 Renewals today": count("renew")}
+            visits = self._visits_today(s)
+            if visits is not None:
+                report["今日到访 Visits today"] = visits
         occupancy = self.occupancy()
         if occupancy is not None and occupancy.people is not None:
             report["当前在馆 In the room"] = occupancy.people
         for name, health in sorted(self.devices.health().items()):
             report[f"设备 {name}"] = f"{health.state}" + (f" ({health.reason})" if health.reason else "")
         return report
+
+    def _visits_today(self, s: Session) -> int | None:
+        """People counted in at the door today (local day); None before the counter has reported today.
+
+        From the day rollup the door-counter ingest keeps, so the number is the one the traffic reports show, and
+        never a made-up zero when there is no counter."""
+        try:
+            scope = resolve_scope(s, self.settings.kiosk.branch)
+        except UnknownBranch:
+            return None
+        today = datetime.now(scope.tz).date()
+        row = daily_rollups(s, scope, today, today).get(today)
+        return None if row is None else round(row[0])
 
     def help_requested(self) -> None:
         log.warning("HELP requested at kiosk %s (branch %s)", self.settings.kiosk.id, self.settings.kiosk.branch)

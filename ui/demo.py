@@ -116,6 +116,7 @@ class ScriptedSession:
     def staff_report(self) -> dict[str, Any]:
         """The shape `kiosk.runtime.KioskRuntime.staff_report` answers with, on demo numbers."""
         return {"今日借出 Loans today": 23, "今日归还 Returns today": 17, "今日续借 Renewals today": 4,
+                "今日到访 Visits today": 86,
                 "当前在馆 In the room": 12, "设备 idcard": "connected", "设备 scanner": "connected",
                 "设备 printer": "failed (paper out)"}
 

@@ -37,6 +37,7 @@ def test_staff_report_counts_todays_loans_and_names_devices(kiosk_env: Path, dat
         assert report["今日借出 Loans today"] == 1
         assert report["今日归还 Returns today"] == 0
         assert report["设备 scanner"].startswith("connected")
+        assert "今日到访 Visits today" not in report  # no door counter: no visit count, never a made-up zero
         # Through the session, the report is only for a signed-in librarian.
         assert runtime.session.staff_report() == {}
     finally:
@@ -157,6 +158,7 @@ def test_a_full_room_counted_by_the_door_counter_refuses_the_next_card(kiosk_env
             time.sleep(0.05)
         occupancy = runtime.occupancy()
         assert occupancy is not None and occupancy.people == 2
+        assert runtime.staff_report()["今日到访 Visits today"] == 2  # the librarian's screen counts today's visits
         get_simulator("full-entry").place_card(DEMO_CARDS[0])  # type: ignore[union-attr]
         while time.monotonic() < deadline:
             last = runtime.session.current().last
