@@ -15,10 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from catalog.db import Database
 from catalog.demo import load_demo
 from catalog.model import Branch, Item, ItemStatus, Loan
 from kiosk.bootstrap import network_secret, open_database
 from kiosk.config import Settings
+from kiosk.demo_map import SUOJIN_PLACES, SUOJIN_STREETS, draw_demo_map
 from kiosk.offline.backend import OfflineCirculation
 from kiosk.offline.cutoff import SqliteCutoff
 from kiosk.runtime import KioskRuntime
@@ -83,8 +85,25 @@ def ensure_demo_data(settings: Settings, progress: Callable[[int, int], None] | 
             residents = demo_residents(network_secret(settings))
             load_demo(db, titles=settings.kiosk.demo_data_titles, branch_code=settings.kiosk.branch,
                       residents=residents, progress=progress)
+        ensure_demo_map(db, settings)
     finally:
         db.dispose()
+
+
+def ensure_demo_map(db: Database, settings: Settings) -> None:
+    """Give the demo branch a location map (drawn into the data dir) unless a librarian set an image of their own."""
+    path = settings.data_dir / "demo-map.png"
+    with db.unit_of_work() as s:
+        branch = s.scalars(select(Branch).where(Branch.code == settings.kiosk.branch)).one_or_none()
+        if branch is None:
+            return
+        current = str((branch.content or {}).get("map_image", ""))
+        if current and current != str(path):
+            return
+        if not path.is_file() and not draw_demo_map(path, SUOJIN_STREETS, SUOJIN_PLACES):
+            return  # no CJK font: the About screen leaves the map out rather than show boxes
+        if current != str(path):
+            branch.content = {**(branch.content or {}), "map_image": str(path)}
 
 
 def available_barcodes(runtime: KioskRuntime, limit: int = 20) -> list[str]:

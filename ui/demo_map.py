@@ -1,6 +1,4 @@
-"""The demo center's location map, drawn once with Pillow (a real branch stores a photo or plan of its own as
-`content.map_image`, set with `kiosk branch set-content`): streets, the center, the nearby centers of `demo_branch`,
-labelled in Chinese with the kiosk's CJK font, so `kiosk screenshots` shows the About screen as a branch would."""
+"""The demo center's map for `kiosk screenshots` and the UI tests: drawn once per process by `kiosk.demo_map`."""
 
 from __future__ import annotations
 
@@ -8,43 +6,11 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from ui.fonts import find_cjk_font
-
-SIZE = (900, 600)
-STREETS = (  # (x0, y0, x1, y1, width, name, label position)
-    (0, 300, 900, 300, 34, "幸福里路", (40, 250)),
-    (450, 0, 450, 600, 28, "中山北路", (462, 30)),
-    (0, 530, 900, 500, 22, "安康路", (720, 540)),
-)
-PLACES = (  # (x, y, name, colour)
-    (250, 240, "本馆 24小时智慧书房", (168, 35, 27)),
-    (500, 420, "安康里社区中心", (31, 78, 121)),
-    (500, 130, "鼓楼区党群服务中心", (31, 78, 121)),
-)
+from kiosk.demo_map import draw_demo_map
 
 
 @cache
 def demo_map_path() -> str:
-    """A PNG in a temporary folder of this process; "" when Pillow has no font to label it with."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    font_path = find_cjk_font()
-    if font_path is None:
-        return ""
-    image = Image.new("RGB", SIZE, (236, 231, 218))
-    draw = ImageDraw.Draw(image)
-    small = ImageFont.truetype(str(font_path), 32)
-    label = ImageFont.truetype(str(font_path), 40)
-    draw.rectangle((40, 340, 330, 470), fill=(196, 222, 180))  # the park across the road
-    draw.text((90, 385), "幸福里公园", font=small, fill=(60, 100, 50))
-    for x0, y0, x1, y1, width, name, where in STREETS:
-        draw.line((x0, y0, x1, y1), fill=(255, 255, 255), width=width)
-        draw.text(where, name, font=small, fill=(90, 90, 90))
-    for x, y, name, colour in PLACES:
-        draw.ellipse((x - 16, y - 16, x + 16, y + 16), fill=colour, outline=(255, 255, 255), width=4)
-        draw.text((x + 26, y - 24), name, font=label, fill=colour)
-    draw.polygon(((860, 30), (848, 70), (872, 70)), fill=(60, 60, 60))  # north arrow
-    draw.text((851, 74), "北", font=small, fill=(60, 60, 60))
+    """A PNG in a temporary folder of this process; "" when there is no CJK font to label it with."""
     path = Path(tempfile.mkdtemp(prefix="kiosk-demo-map-")) / "map.png"
-    image.save(path)
-    return str(path)
+    return str(path) if draw_demo_map(path) else ""
