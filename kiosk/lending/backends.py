@@ -40,7 +40,7 @@ def build_circulation(settings: Settings, db: Database) -> CirculationPort:
         client = sip2_client_settings(settings.extra)
         store = None
         if client.offline:
-            # Store and forward where the library system allows it: its own journal file beside the offline one.
+            # Store and forward where the library system allows it, in the kiosk's offline journal.
             store = StoreForward.open(journal_path(settings), settings.kiosk.id, db,
                                       max_loans=offline_settings(settings).max_loans, enabled=True)
         return Sip2Circulation.from_settings(client, local_circulation(settings, db), store=store)

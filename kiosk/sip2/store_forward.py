@@ -6,11 +6,11 @@ really happened (Checkout 11: `nb_due_date` is the due date the resident was pro
 date is when the book was dropped). The server then records it as done instead of applying today's rules.
 
 What is stored where:
-- The actions go into the kiosk's durable offline journal (`kiosk.offline.journal.Journal`, its own file next to
-  the database-offline one): one fsynced row per action with a UUID, before the resident sees "done". The journal
-  knows the patron by card key; the SIP2 patron identifier the server needs is kept in the row's detail, which is
-  why a kiosk in `patron_id = "id_number"` mode lends nothing offline to a resident ID card (an ID number is never
-  written to disk), though it still takes returns.
+- The actions go into the kiosk's durable offline journal (`kiosk.offline.journal.Journal`, the `[offline]
+  journal` file, which backups carry): one fsynced row per action with a UUID, before the resident sees "done".
+  The journal knows the patron by card key; the SIP2 patron identifier the server needs is kept in the row's
+  detail, which is why a kiosk in `patron_id = "id_number"` mode lends nothing offline to a resident ID card
+  (an ID number is never written to disk), though it still takes returns.
 - The server's `offline_ok` from the last successful status exchange is kept in the journal's metadata, so a
   kiosk restarted during an outage still knows whether it may lend.
 - What the server refuses at forwarding becomes a row in the kiosk database's `circulation_exceptions`
@@ -54,12 +54,10 @@ CHECKED_IN = ("03", "09", "10")
 """Item Information circulation statuses that mean "not on loan": a forwarded return found the book back already."""
 
 
-JOURNAL_FILE = "sip2-journal.sqlite3"
-
-
 def journal_path(settings: Settings) -> Path:
-    """The SIP2 kiosk's journal: its own file beside `[offline] journal` (the database-offline one)."""
-    return offline_settings(settings).journal_path.with_name(JOURNAL_FILE)
+    """The SIP2 kiosk's journal is the kiosk's one offline journal (`[offline] journal`): backups carry it and a
+    restore merges it by UUID (`kiosk.ops.backup`), exactly as for a kiosk lending from the database."""
+    return offline_settings(settings).journal_path
 
 
 def remembered_offline_ok(path: Path) -> bool | None:
@@ -210,6 +208,9 @@ class StoreForward:
         """None when the server has the action (now or from an earlier send); else its screen message."""
         if entry.action == "checkout":
             identifier = str(entry.detail.get("patron", ""))
+            if not identifier:
+                # Journaled by the database-offline backend before this kiosk switched to SIP2: no identifier.
+                return "journaled without a SIP2 patron identifier"
             reply = client.checkout(identifier, entry.barcode, at=entry.at, due_at=from_iso(entry.detail["due_at"]))
             if reply.fixed.get("ok") == "1":
                 return None

@@ -34,6 +34,7 @@ from kiosk.lending.policy import LendingPolicy
 from kiosk.lending.service import Circulation
 from kiosk.offline.errors import OfflineLimitReached
 from kiosk.offline.exceptions import list_exceptions
+from kiosk.offline.journal import Journal
 from kiosk.reliability.netproxy import FaultProxy, ProxyMode
 from kiosk.session.visit import VisitMachine
 from kiosk.sip2.circulation import LibraryUnavailable, Sip2Circulation
@@ -235,13 +236,22 @@ def test_without_offline_ok_the_kiosk_refuses_and_the_flag_survives_a_restart(ro
         assert getattr(restarted.checkout(me, "TS0000001"), "pending", False)
         assert restarted.store is not None and restarted.store.backlog() == 1
         restarted.close()
-        # Restarted again with that loan unconfirmed, the server up and nobody at the kiosk: it is forwarded.
+        # A loan the database-offline backend journaled before the kiosk switched to SIP2 (same file, no SIP2
+        # identifier): a librarian must see it, it is never sent with an empty patron.
+        legacy = Journal(room.journal_path, "kiosk-1")
+        with legacy.transaction() as conn:
+            legacy.insert(conn, uuid="legacy-0001", action="checkout", card_key="k" * 64, barcode="TS0000002",
+                          loan_ref="", at=datetime.now(UTC), detail={"due_at": "2030-01-01T00:00:00+00:00"})
+        legacy.close()
+        # Restarted again with those unconfirmed, the server up and nobody at the kiosk: they are forwarded.
         proxy.mode = ProxyMode.PASS
         wait_listening(proxy.port)
         idle = room.kiosk(proxy.port)
         wait_online(idle)
         assert idle.store is not None and idle.store.backlog() == 0
-        assert len(room.loans("TS0000001")) == 1
+        assert len(room.loans("TS0000001")) == 1 and room.loans("TS0000002") == []
+        (unsent,) = room.kiosk_exceptions()
+        assert unsent.uuid == "legacy-0001" and "identifier" in unsent.detail["screen_message"]
         idle.close()
     # The server takes no_block only from an account allowed offline: for sc3 a late checkout is made today.
     old = (datetime.now(UTC) - timedelta(days=3)).replace(microsecond=0)
@@ -293,7 +303,7 @@ def test_settings(tmp_path: Path, sqlite_database: Database) -> None:
     settings = replace(base, kiosk=replace(base.kiosk, branch="XW01"), extra=extra)
     built = build_circulation(settings, sqlite_database)
     assert isinstance(built, Sip2Circulation) and built.store is not None and built.store.max_loans == 2
-    assert built.store.journal.path == tmp_path / "sip2-journal.sqlite3"
+    assert built.store.journal.path == tmp_path / "journal.sqlite3"  # the [offline] journal, which backups carry
     built.store.remember_offline_ok(True, datetime.now(UTC))
     built.store.store_checkin(barcode="TS0000001", at=datetime.now(UTC))
     built.close()
