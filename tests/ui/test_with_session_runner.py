@@ -89,6 +89,10 @@ def test_first_loan_from_card_to_rating(kiosk_ui: Any, runner: Any, database: Da
     _settled(h, "receipt")
     assert h.find("receipt_qr").texture is not None
     assert resident.display_name in h.find("receipt_text").text
+    import ui.qr
+
+    receipt_payload = h.find("receipt_qr").payload
+    assert receipt_payload in ui.qr._CACHE
 
     h.tap("receipt_done")
     _settled(h, "rating")
@@ -107,5 +111,6 @@ def test_first_loan_from_card_to_rating(kiosk_ui: Any, runner: Any, database: Da
     assert resident.display_name not in everything and title not in everything
     receipt = h.app.root.screen("receipt")
     assert not [w for w in receipt.walk() if getattr(w, "action", "") == "receipt_qr" and w.payload]
+    assert receipt_payload not in ui.qr._CACHE  # the visit's code is not kept in memory either
     with database.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Loan)).scalar_one() == 1

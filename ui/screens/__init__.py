@@ -8,6 +8,7 @@ without a card: they query the `BrowserPort` through `app.worker` and show the a
 from __future__ import annotations
 
 import logging
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,11 @@ class KioskScreen(Screen):
     """Base: every screen has the top bar (home, clock, 中/EN, elder mode, help)."""
 
 
+def _pick(zh: str, en: str, lang: str) -> str:
+    """The librarian's English text on an English screen; the Chinese one when they gave none (never a blank)."""
+    return en if lang == "en" and en else zh
+
+
 class AttractScreen(KioskScreen):
     def rotating_text(self, branch: BranchInfo | None, index: int, lang: str) -> str:
         """Announcements and upcoming events, one at a time, in the visitor's language."""
@@ -45,7 +51,7 @@ class AttractScreen(KioskScreen):
         for event in branch.events[:5]:
             title = event.title_en if lang == "en" and event.title_en else event.title
             items.append(app.t("ui.attract.event_line", lang, title=title, when=app.fmt_datetime(event.starts_at, lang),
-                               room=event.room))
+                               room=_pick(event.room, event.room_en, lang)))
         return items[index % len(items)] if items else ""
 
     def events_text(self, branch: BranchInfo | None, lang: str) -> str:
@@ -133,14 +139,6 @@ class FinishingScreen(KioskScreen):
 
 
 class ReceiptScreen(KioskScreen):
-    def on_leave(self, *_: Any) -> None:
-        """The receipt's QR texture is personal: drop it from the cache once the visitor has moved on."""
-        from ui.qr import forget
-
-        for widget in self.walk(restrict=True):
-            if getattr(widget, "action", "") == "receipt_qr" and widget.payload:
-                forget(widget.payload)
-
     def receipt_text(self, view: SessionView, lang: str) -> str:
         receipt = view.receipt
         if receipt is None:
@@ -714,8 +712,8 @@ class AboutScreen(KioskScreen):
             else:
                 label = name(run[0])
             lines.append(f"{label}   {app.fmt_spans(run[0].spans, lang)}")
-        if branch.hours_note:
-            lines.append(branch.hours_note)
+        if branch.hours_note or branch.hours_note_en:
+            lines.append(_pick(branch.hours_note, branch.hours_note_en, lang))
         return "\n".join(lines)
 
     def places_text(self, branch: BranchInfo | None, lang: str) -> str:
@@ -723,8 +721,14 @@ class AboutScreen(KioskScreen):
             return ""
         # A no-break space after the bullet: Kivy wraps only at spaces, and a long Chinese line has none, so a plain
         # space would leave the bullet alone on its line.
-        return "\n".join(f"•\u00a0{name}：{text}" if text else f"•\u00a0{name}"
-                         for name, text in branch.rooms + branch.services)
+        sep = ": " if lang == "en" else "："
+        lines = []
+        for zh_pairs, en_pairs in ((branch.rooms, branch.rooms_en), (branch.services, branch.services_en)):
+            for (name, text), (name_en, text_en) in zip_longest(zh_pairs, en_pairs[:len(zh_pairs)],
+                                                                fillvalue=("", "")):
+                name, text = _pick(name, name_en, lang), _pick(text, text_en, lang)
+                lines.append(f"•\u00a0{name}{sep}{text}" if text else f"•\u00a0{name}")
+        return "\n".join(lines)
 
     def contact_text(self, branch: BranchInfo | None, lang: str) -> str:
         if branch is None:
@@ -732,8 +736,8 @@ class AboutScreen(KioskScreen):
         app = _app()
         address = branch.address_en if lang == "en" and branch.address_en else branch.address
         lines = [app.t("ui.about.address", lang, address=address), app.t("ui.about.phone", lang, phone=branch.phone)]
-        if branch.contact:
-            lines.append(branch.contact)
+        if branch.contact or branch.contact_en:
+            lines.append(_pick(branch.contact, branch.contact_en, lang))
         return "\n".join(lines)
 
     def nearby_text(self, branch: BranchInfo | None, lang: str) -> str:
@@ -743,7 +747,9 @@ class AboutScreen(KioskScreen):
         lines = []
         for center in branch.nearby:
             dist = app.t("ui.about.distance", lang, km=f"{center.distance_km:.1f}") if center.distance_km else ""
-            lines.append("  ·  ".join(x for x in (center.name, center.address, dist, center.hours) if x))
+            lines.append("  ·  ".join(x for x in (_pick(center.name, center.name_en, lang),
+                                                  _pick(center.address, center.address_en, lang), dist,
+                                                  _pick(center.hours, center.hours_en, lang)) if x))
         return "\n".join(lines) or app.t("ui.about.no_nearby", lang)
 
     def events_text(self, branch: BranchInfo | None, lang: str) -> str:
@@ -753,7 +759,9 @@ class AboutScreen(KioskScreen):
         lines = []
         for event in branch.events:
             title = event.title_en if lang == "en" and event.title_en else event.title
-            lines.append(f"{app.fmt_datetime(event.starts_at, lang)}  {title}  ({event.room})")
+            room = _pick(event.room, event.room_en, lang)
+            lines.append(f"{app.fmt_datetime(event.starts_at, lang)}  {title}  ({room})" if room
+                         else f"{app.fmt_datetime(event.starts_at, lang)}  {title}")
         return "\n".join(lines) or app.t("ui.about.no_events", lang)
 
 

@@ -22,6 +22,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 
+from ui.qr import forget as forget_qr
 from ui.qr import qr_texture
 
 _LOADED: set[str] = set()
@@ -131,9 +132,19 @@ class PinPad(GridLayout):
 
 class QrImage(Image):
     payload = StringProperty("")
+    personal = BooleanProperty(False)
+    """A receipt's code names a visit: drop it from the texture cache the moment it leaves the widget, not when
+    63 later codes have pushed it out. An audio book's code is public and stays cached."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._shown = ""
+        super().__init__(**kwargs)
 
     def on_payload(self, _w: Any, payload: str) -> None:
+        previous, self._shown = self._shown, payload
         self.texture = qr_texture(payload) if payload else None
+        if self.personal and previous and previous != payload:
+            forget_qr(previous)
 
 
 def _fill(layout: Any, class_name: str, rows: list[dict[str, Any]]) -> None:
