@@ -72,16 +72,20 @@ def _hit(hit: CatalogHit) -> TitleHit:
                     hit.call_number, hit.copies, hit.available, hit.shelf_locations)
 
 
-def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
-    """Rooms and services are stored as {"name", "description"} objects (or [name, description] pairs)."""
+def _pairs(value: Any, suffix: str = "") -> tuple[tuple[str, str], ...]:
+    """Rooms and services are stored as {"name", "description"} objects (or [name, description] pairs).
+
+    With `suffix="_en"`, the English {"name_en", "description_en"} of the same entries, in the same order (a plain
+    pair has no English, so it gives ("", "")): the screen falls back to Chinese entry by entry.
+    """
     out: list[tuple[str, str]] = []
     for entry in value or ():
         if isinstance(entry, Mapping):
-            out.append((str(entry.get("name", "")), str(entry.get("description", ""))))
+            out.append((str(entry.get("name" + suffix, "")), str(entry.get("description" + suffix, ""))))
         elif isinstance(entry, Sequence) and not isinstance(entry, str) and len(entry) >= 1:
-            out.append((str(entry[0]), str(entry[1]) if len(entry) > 1 else ""))
+            out.append(("", "") if suffix else (str(entry[0]), str(entry[1]) if len(entry) > 1 else ""))
         elif isinstance(entry, str):
-            out.append((entry, ""))
+            out.append(("", "") if suffix else (entry, ""))
     return tuple(out)
 
 
@@ -102,7 +106,9 @@ def _nearby(value: Any) -> tuple[NearbyCenter, ...]:
         distance = entry.get("distance_km")
         out.append(NearbyCenter(str(entry.get("name", "")), str(entry.get("address", "")),
                                 float(distance) if isinstance(distance, int | float) else None,
-                                str(entry.get("hours", "")), str(entry.get("phone", ""))))
+                                str(entry.get("hours", "")), str(entry.get("phone", "")),
+                                str(entry.get("name_en", "")), str(entry.get("address_en", "")),
+                                str(entry.get("hours_en", ""))))
     return tuple(out)
 
 
@@ -286,6 +292,9 @@ class Browser:
             ).all()
             content = dict(branch.content or {})
             hours = dict(branch.hours or {})
+            rooms, rooms_en = _pairs(content.get("rooms")), _pairs(content.get("rooms"), "_en")
+            # An event is held in one of the branch's rooms: its English room name is that room's.
+            room_en = {zh: en for (zh, _), (en, _) in zip(rooms, rooms_en, strict=True) if en}
             return BranchInfo(
                 code=branch.code,
                 name=branch.name,
@@ -296,13 +305,17 @@ class Browser:
                 timezone=branch.timezone,
                 hours=opening_hours(hours),
                 hours_note=str(hours.get("note", "")),
-                rooms=_pairs(content.get("rooms")),
+                hours_note_en=str(hours.get("note_en", "")),
+                rooms=rooms,
+                rooms_en=rooms_en,
                 services=_pairs(content.get("services")),
+                services_en=_pairs(content.get("services"), "_en"),
                 contact=str(content.get("contact", "")),
+                contact_en=str(content.get("contact_en", "")),
                 map_image=str(content.get("map_image", "")),
                 nearby=_nearby(content.get("nearby")),
-                events=tuple(EventView(e.title, e.title_en, e.room, e.starts_at, e.ends_at, e.description)
-                             for e in events),
+                events=tuple(EventView(e.title, e.title_en, e.room, e.starts_at, e.ends_at, e.description,
+                                       room_en.get(e.room, "")) for e in events),
                 announcements=tuple((a.text, a.text_en) for a in notices),
                 capacity=branch.capacity,
             )

@@ -77,6 +77,8 @@ class EventView:
     starts_at: datetime
     ends_at: datetime
     description: str = ""
+    room_en: str = ""
+    """English name of the room, taken from the branch's room list when the event's room is one of them."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class NearbyCenter:
     distance_km: float | None = None
     hours: str = ""
     phone: str = ""
+    name_en: str = ""
+    address_en: str = ""
+    hours_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,12 @@ class BranchInfo:
     announcements: tuple[tuple[str, str], ...] = ()
     """(zh, en) texts currently in force."""
     capacity: int | None = None
+    rooms_en: tuple[tuple[str, str], ...] = ()
+    """English (name, description) of each room, in the order of `rooms`; ("", "") where a librarian gave none."""
+    services_en: tuple[tuple[str, str], ...] = ()
+    """English (name, description) of each service, in the order of `services`."""
+    hours_note_en: str = ""
+    contact_en: str = ""
 
 
 @dataclass(frozen=True)

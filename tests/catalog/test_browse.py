@@ -64,6 +64,11 @@ def test_branch_info_from_the_database(database: Database, demo: DemoReport) -> 
     texts = [zh for zh, _en in info.announcements]
     assert "本周新到图书120册，欢迎借阅" in texts and "已过期" not in texts and "未开始" not in texts
     assert info.timezone == "Asia/Shanghai" and info.capacity == 40
+    # English for every room, service, nearby center, the hours note, the contact line and each event's room.
+    assert len(info.rooms_en) == len(info.rooms) and all(name and text for name, text in info.rooms_en)
+    assert len(info.services_en) == len(info.services) and all(name and text for name, text in info.services_en)
+    assert info.hours_note_en and info.contact_en and all(c.name_en and c.address_en for c in info.nearby)
+    assert all(e.room_en for e in info.events)
 
 
 def test_branch_info_copes_with_sparse_content(database: Database) -> None:
@@ -72,7 +77,7 @@ def test_branch_info_copes_with_sparse_content(database: Database) -> None:
                      content={"rooms": [["阅览室", "安静"], "讲堂"], "nearby": [{"name": "x"}, "bad"]}))
     info = Browser(database, "NEW").branch_info(datetime.now(UTC))
     assert info.hours[5].spans == (("09:00", "17:00"),) and info.hours[0].spans == ()
-    assert info.rooms == (("阅览室", "安静"), ("讲堂", ""))
+    assert info.rooms == (("阅览室", "安静"), ("讲堂", "")) and info.rooms_en == (("", ""), ("", ""))
     assert info.nearby[0].name == "x" and info.nearby[0].distance_km is None
     assert info.events == () and info.announcements == ()
 

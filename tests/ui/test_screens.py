@@ -379,3 +379,32 @@ def test_category_tile_narrows_the_search_and_its_chip_clears_it(kiosk_ui: Any) 
     h.settle()
     assert find.category == "" and find.page is None and h.find("clear_category").opacity == 0
     h.app.go_home()
+
+
+def test_english_about_shows_the_librarians_english_and_falls_back_per_entry(kiosk_ui: Any) -> None:
+    """Rooms, services, hours note, contact, nearby centers and event rooms in English where given (no CJK at all
+    in the demo branch, which has English for everything); an entry without English keeps its Chinese."""
+    import re
+
+    h = kiosk_ui
+    h.tap("about")
+    h.tap("lang")
+    h.settle()
+    cjk = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+    for block in ("hours", "places", "nearby", "contact", "events"):
+        text = "\n".join(str(getattr(w, "text", "")) for w in h.find(block).walk(restrict=True))
+        assert text.strip() and not cjk.search(text), (block, text)
+    places = "\n".join(str(getattr(w, "text", "")) for w in h.find("places").walk(restrict=True))
+    assert "Party members' room: By booking" in places
+    branch = h.app.branch
+    h.app.branch = replace(branch, rooms=(*branch.rooms, ("科普角", "VR体验")), contact_en="")
+    h.pump(3)
+    places = "\n".join(str(getattr(w, "text", "")) for w in h.find("places").walk(restrict=True))
+    contact = "\n".join(str(getattr(w, "text", "")) for w in h.find("contact").walk(restrict=True))
+    assert "科普角: VR体验" in places and "Reading room: Open 24 hours" in places
+    assert "值班馆员" in contact
+    h.tap("lang")
+    h.settle()
+    places = "\n".join(str(getattr(w, "text", "")) for w in h.find("places").walk(restrict=True))
+    assert "党员活动室：预约使用" in places and "Party" not in places
+    h.app.refresh_browse_data()
