@@ -408,3 +408,19 @@ def test_english_about_shows_the_librarians_english_and_falls_back_per_entry(kio
     places = "\n".join(str(getattr(w, "text", "")) for w in h.find("places").walk(restrict=True))
     assert "党员活动室：预约使用" in places and "Party" not in places
     h.app.refresh_browse_data()
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 800)])
+def test_about_map_ends_inside_the_window_in_landscape(kiosk_ui: Any, size: tuple[int, int]) -> None:
+    """Side by side, the map panel takes what its column has left: its bottom border is on screen."""
+    h = kiosk_ui
+    h.set_size(*size)
+    try:
+        h.tap("about")
+        h.pump(6)
+        panel = h.find("map")
+        _x, bottom = panel.to_window(panel.x, panel.y)
+        assert panel.height >= h.app.button_height * 3 and bottom >= 0, (panel.height, bottom)
+    finally:
+        h.set_size(1280, 800)
+        h.settle()

@@ -684,6 +684,22 @@ class DetailScreen(KioskScreen):
 
 
 class AboutScreen(KioskScreen):
+    def map_height(self, shown: bool, view_height: float, orientation: str, hours: float, places: float,
+                   nearby: float, contact: float, events: float, spacing: float, padding: Any,
+                   button_height: float, portrait: bool) -> float:
+        """The map panel takes the height the window has left under the other blocks (its column's, side by side),
+        so it ends inside the window instead of running off its bottom edge; a map squeezed below 3 buttons would
+        be unreadable, so then (portrait, elder mode) it keeps its own size and is reached by scrolling."""
+        if not shown:
+            return 0.0
+        pad = padding[1] + padding[3] if isinstance(padding, list | tuple) and len(padding) == 4 else 2 * spacing
+        above = (contact + events + 2 * spacing) if orientation == "horizontal" else (
+            hours + places + nearby + contact + events + 5 * spacing)
+        left = view_height - pad - above
+        if left >= button_height * 3:
+            return float(min(left, button_height * 6))
+        return float(button_height * (5 if portrait else 4.4))
+
     def hours_text(self, branch: BranchInfo | None, lang: str) -> str:
         if branch is None:
             return ""
