@@ -424,3 +424,30 @@ def test_about_map_ends_inside_the_window_in_landscape(kiosk_ui: Any, size: tupl
     finally:
         h.set_size(1280, 800)
         h.settle()
+
+
+def test_find_keyboard_has_a_space_bar_for_author_and_title_searches(kiosk_ui: Any) -> None:
+    h = kiosk_ui
+    h.tap("find")
+    h.settle()
+    find = h.app.root.manager.current_screen
+    h.tap("key:space")
+    assert find.query == ""  # a leading space asks nothing
+    for key in ("key:L", "key:Y", "key:space", "key:space", "key:H"):
+        h.tap(key)
+    h.settle()
+    assert find.query == "LY H" and h.find("query").text.startswith("LY H")
+    assert h.find("key:space").text == "空格"
+    h.tap("key:back")
+    h.tap("key:back")
+    assert find.query == "LY"
+    h.tap("home")
+
+
+def test_announcement_editor_keeps_its_one_space_key(kiosk_ui: Any) -> None:
+    """The editor's punctuation row has the space key; its letter keyboard has no second one, clear stays."""
+    panel = kiosk_ui.app.root.screen("staff").panels["announcement"]
+    keyboard = next(w for w in panel.walk(restrict=True) if type(w).__name__ == "LetterKeyboard")
+    actions = [getattr(w, "action", "") for w in keyboard.walk(restrict=True)]
+    assert keyboard.space_bar is False and "key:space" not in actions and "key:clear" in actions
+    assert [getattr(w, "action", "") for w in panel.walk(restrict=True)].count("key:space") == 1

@@ -153,6 +153,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.librarian.mode.add_copy": ("新增馆藏", "Add a copy"),
     "ui.librarian.choose_mode": ("请先选择状态，再逐本扫描图书条码", "Choose a status, then scan each copy"),
     "ui.keyboard.clear": ("清除", "Clear"),
+    "ui.keyboard.space": ("空格", "Space"),
     "ui.keyboard.ok": ("确定", "OK"),
     "ui.find.title": ("查找图书", "Find a book"),
     "ui.find.type_hint": ("输入拼音首字母、书名、作者或ISBN", "Type pinyin initials, title, author or ISBN"),

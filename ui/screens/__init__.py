@@ -573,6 +573,10 @@ class FindScreen(KioskScreen):
             self.query = self.query[:-1]
         elif key == "clear":
             self.query = ""
+        elif key == "space":
+            if not self.query or self.query.endswith(" ") or len(self.query) >= 30:
+                return  # a leading or doubled space would change nothing but ask the catalog again
+            self.query += " "
         elif len(self.query) < 30:
             self.query += key
         self.offset = 0

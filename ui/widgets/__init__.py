@@ -81,24 +81,41 @@ class TopBar(GridLayout):
 
 
 class LetterKeyboard(GridLayout):
-    """A-Z and 0-9 (pinyin initials, full pinyin, ISBN digits), backspace and clear. Key widgets are built once."""
+    """A-Z and 0-9 (pinyin initials, full pinyin, ISBN digits), backspace, a space bar (titles with English words,
+    "author title" searches) and clear. Key widgets are built once (again only if `space_bar` changes)."""
 
     __events__ = ("on_key",)
     target = ObjectProperty(None, allownone=True)
+    space_bar = BooleanProperty(True)
+    """False where the screen has its own row with a space key (the announcement editor's punctuation row)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cols = 1
+        self._build()
+
+    def on_space_bar(self, *_: Any) -> None:
+        self._build()
+
+    def _key(self, line: BoxLayout, action: str, *, raw: str = "", label: str = "", width: float = 1.0) -> None:
+        key = KeyCap(raw=raw, label_key=label, action=action, size_hint_x=width)
+        key.bind(on_release=self._pressed)
+        line.add_widget(key)
+
+    def _build(self) -> None:
+        self.clear_widgets()
         for row in (*KEY_ROWS_LETTERS[:-1], KEY_ROWS_LETTERS[-1] + "←"):
             line = BoxLayout(orientation="horizontal", spacing=4)
             for ch in row:
-                key = KeyCap(raw=ch, action="key:back" if ch == "←" else f"key:{ch}")
-                key.bind(on_release=self._pressed)
-                line.add_widget(key)
-            if row.startswith("Z"):
-                clear = KeyCap(label_key="ui.keyboard.clear", action="key:clear", size_hint_x=1.8)
-                clear.bind(on_release=self._pressed)
-                line.add_widget(clear)
+                self._key(line, "key:back" if ch == "←" else f"key:{ch}", raw=ch)
+            if row.startswith("Z") and not self.space_bar:
+                self._key(line, "key:clear", label="ui.keyboard.clear", width=1.8)
+            self.add_widget(line)
+        if self.space_bar:
+            # The bottom row as on any keyboard: a wide space bar, and clear beside it.
+            line = BoxLayout(orientation="horizontal", spacing=4)
+            self._key(line, "key:space", label="ui.keyboard.space", width=5.0)
+            self._key(line, "key:clear", label="ui.keyboard.clear", width=2.0)
             self.add_widget(line)
 
     def _pressed(self, key: KeyCap) -> None:
