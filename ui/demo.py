@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,7 @@ from kiosk.browse_view import (
     TitleDetail,
     TitleHit,
 )
-from kiosk.librarian import OverdueLine, OverduePage, TodaysAnnouncement
+from kiosk.librarian import Dashboard, OverdueLine, OverduePage, TodaysAnnouncement
 from kiosk.session.view import (
     LoanLine,
     Message,
@@ -120,6 +121,11 @@ class ScriptedSession:
                 "当前在馆 In the room": 12, "设备 idcard": "connected", "设备 scanner": "connected",
                 "设备 printer": "failed (paper out)"}
 
+    def staff_dashboard(self, out_dir: Path, language: str) -> Dashboard:
+        """The shape `kiosk.librarian.Librarian.dashboard` answers with, on a demo week (chart drawn by the same
+        `kiosk.traffic.charts` code, so the screenshot shows the real chart)."""
+        return demo_dashboard(out_dir, language)
+
     def staff_overdue(self, offset: int, limit: int) -> OverduePage:
         lines = tuple(OverdueLine(title, f"TS00{n:05d}", NOW - timedelta(days=3 + 5 * n), 3 + 5 * n, name)
                       for n, (title, name) in enumerate(zip(
@@ -134,6 +140,31 @@ class ScriptedSession:
         self._record("staff_save_announcement", text, text_en)
         self.announcement = TodaysAnnouncement(text, text_en)
         return self.announcement
+
+
+def demo_dashboard(out_dir: Path, language: str) -> Dashboard:
+    """This demo week (Monday to NOW's Sunday): busier evenings and weekends, a quiet night, a satisfied room."""
+    from kiosk.traffic.charts import write_png
+    from kiosk.traffic.reports import PeriodRow, TrafficReport
+
+    today = NOW.astimezone(SHANGHAI).date()
+    monday = today - timedelta(days=today.weekday())
+    # Mean visits per hour, Monday first: a weekday and a weekend profile (opening at 8, peaks after school/work).
+    weekday = (0, 0, 0, 0, 0, 0, 1, 2, 4, 5, 6, 6, 5, 4, 5, 6, 8, 9, 11, 12, 9, 6, 3, 1)
+    weekend = (0, 0, 0, 0, 0, 0, 0, 1, 3, 7, 10, 11, 9, 8, 10, 12, 11, 9, 8, 7, 5, 3, 2, 1)
+    heatmap = tuple(tuple(float(v) for v in (weekday if d < 5 else weekend)) for d in range(7))
+    days = [monday + timedelta(days=d) for d in range(today.weekday() + 1)]
+    rows = tuple(PeriodRow(datetime(d.year, d.month, d.day, tzinfo=SHANGHAI), d.isoformat(),
+                           sum(heatmap[d.weekday()]) * (1.0 if d != today else 0.45), None,
+                           1.0 if d != today else 0.45) for d in days)
+    total = sum(r.visits or 0.0 for r in rows)
+    branch = demo_branch()
+    name = branch.name_en if language == "en" else branch.name
+    report = TrafficReport("DEMO", name, "day", monday, today, "Asia/Shanghai", rows, total,
+                           heatmap=heatmap, peak_hours=((19, 12.0), (18, 11.0)), satisfaction=0.93)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chart = write_png(report, out_dir / f"dashboard-demo-{language}.png", language)
+    return Dashboard(rows[-1].visits, total, 19, 78.4, 0.93, chart)
 
 
 # ---------------------------------------------------------------------------------------------------------------- views
@@ -210,7 +241,7 @@ def demo_views() -> dict[str, SessionView]:
 
 
 LOCAL_STATES = ("attract_hint", "attract_night", "find", "find_results", "find_category", "detail", "about", "audio")
-STAFF_STATES = ("staff_overdue", "staff_announcement")
+STAFF_STATES = ("staff_dashboard", "staff_overdue", "staff_announcement")
 """Librarian panels inside the staff screen, opened by tapping their tab."""
 """Screens a visitor reaches without a card (no SessionView needed), as `kiosk screenshots` stages them."""
 

@@ -39,6 +39,7 @@ CURATED = (
     ("audio", "zh_CN", True, (1080, 1920)),
     ("staff_announcement", "zh_CN", False, (1920, 1080)),
     ("staff_overdue", "en", False, (1280, 800)),
+    ("staff_dashboard", "zh_CN", False, (1920, 1080)),
 )
 
 
@@ -93,6 +94,8 @@ class ScreenshotRenderer:
             staff = app.root.screen("staff")
             staff.open_tab(state.removeprefix("staff_"))
             h.settle()
+            if state == "staff_dashboard":  # numbers and chart come from the UI worker
+                h.wait_for(lambda: not staff.panels["dashboard"].loading, timeout=60)
             if state == "staff_announcement":
                 panel = staff.panels["announcement"]
                 for word in ("XINSHU", "DAOGUAN", "HUANY"):  # 新书 到馆, then 欢迎 offered for "huany"

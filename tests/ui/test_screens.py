@@ -451,3 +451,20 @@ def test_announcement_editor_keeps_its_one_space_key(kiosk_ui: Any) -> None:
     actions = [getattr(w, "action", "") for w in keyboard.walk(restrict=True)]
     assert keyboard.space_bar is False and "key:space" not in actions and "key:clear" in actions
     assert [getattr(w, "action", "") for w in panel.walk(restrict=True)].count("key:space") == 1
+
+
+def test_demo_dashboard_state_shows_numbers_and_the_chart(kiosk_ui: Any) -> None:
+    """What `kiosk screenshots --states staff_dashboard` stages: the demo week's numbers and its real chart."""
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    h.session.publish(demo_views()["staff"])
+    h.settle()
+    staff = h.app.root.screen("staff")
+    h.tap("tab_dashboard")
+    panel = staff.panels["dashboard"]
+    assert h.wait_for(lambda: not panel.loading and panel.data is not None, timeout=60)
+    h.settle()
+    assert h.find("visits_today").value == "53" and h.find("visits_week").value == "685"
+    assert panel.chart_texture is not None and panel.data.chart.stat().st_size > 10_000
+    staff.open_tab("home")
