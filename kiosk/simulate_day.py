@@ -52,6 +52,8 @@ class DaySummary:
     device_sessions: int = 0
     faults_injected: Counter[str] = field(default_factory=Counter)
     device_events_missed: int = 0
+    missed: list[str] = field(default_factory=list)
+    """What each missed device event was, for the report."""
     simulated_days: float = 0.0
     resources: dict[str, int] = field(default_factory=dict)
     """Growth from a warmed-up baseline to the end: rss_kb, threads, fds."""
@@ -65,7 +67,7 @@ class DaySummary:
         return {"ok": self.ok, "sessions": self.sessions, "loans": self.loans, "returns": self.returns,
                 "renewals": self.renewals, "refusals": dict(self.refusals), "timeouts": self.timeouts,
                 "device_sessions": self.device_sessions, "faults_injected": dict(self.faults_injected),
-                "device_events_missed": self.device_events_missed,
+                "device_events_missed": self.device_events_missed, "missed": self.missed,
                 "simulated_days": round(self.simulated_days, 1), "resources": self.resources,
                 "violations": self.violations}
 
@@ -134,9 +136,13 @@ class DeviceRig:
         self.reader.start()
         self.scanner.start()
         # The concrete simulator classes (place_card, scan, …): typed loosely because the registry hands out bases.
+        # The drivers' threads start the simulators: look them up until both exist (a single look-up right after
+        # start() found none under load, and the visits then silently skipped the wire they are meant to test).
+        self._wait(lambda: get_simulator(f"{tag}-id") is not None and get_simulator(f"{tag}-scan") is not None, 15)
         self.id_sim: Any = get_simulator(f"{tag}-id")
         self.scan_sim: Any = get_simulator(f"{tag}-scan")
-        self._wait(lambda: self.id_sim is not None and self.scan_sim is not None, 5)
+        if self.id_sim is None or self.scan_sim is None:
+            raise RuntimeError("the ID-card and scanner simulators did not start within 15 s")
 
     @staticmethod
     def _wait(predicate: Callable[[], bool], seconds: float) -> bool:
@@ -248,10 +254,20 @@ def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branc
                 rig.id_sim.arm_fault(fault)
                 summary.faults_injected[fault] += 1
             rig.id_sim.place_card(card)
-            event = rig.next(CardPresented)
+            event = rig.next(CardPresented, 5.0 if fault == "unplug" else 15.0)
+            if event is None and fault == "unplug":
+                # A replugged reader finds the card of the last reader session afresh and, by design, takes it for
+                # the same placement (devices.idcard.reader): the resident sees nothing happen and does what
+                # people do, lifts the card and puts it down again, which must then be read.
+                rig.id_sim.lift_card()
+                time.sleep(0.3)
+                summary.faults_injected["re-placed after replug"] += 1
+                rig.id_sim.place_card(card)
+                event = rig.next(CardPresented)
             rig.id_sim.lift_card()
             if event is None:
                 summary.device_events_missed += 1
+                summary.missed.append(f"card not read after placement (fault: {fault or 'none'})")
                 return
             machine.card(event)
         else:
@@ -283,6 +299,7 @@ def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branc
         if via_devices and rig is not None and rig.scan_sim is not None:
             if rng.random() < 0.1 and not replug_scanner():
                 summary.device_events_missed += 1
+                summary.missed.append("scanner not back after unplug")
                 return
             if rng.random() < 0.3:
                 rig.scan_sim.send_garbage(12, seed=rng.randrange(1 << 30))
@@ -293,8 +310,14 @@ def simulate_day(db: Database, secret: bytes, *, sessions: int, seed: int, branc
                     machine.scan(junk.code)  # a garbled scan must be refused and change nothing
             rig.scan_sim.scan(code)
             event = rig.next(BarcodeScanned)
+            # Line noise may hold a CR or LF of its own and so reach the driver as more than one junk "scan":
+            # every one of them must be refused like the first, and the resident's scan is the one with its code.
+            while event is not None and event.code != code:
+                machine.scan(event.code)
+                event = rig.next(BarcodeScanned)
             if event is None:
                 summary.device_events_missed += 1
+                summary.missed.append("scan not delivered")
                 return
             machine.scan(event.code)
         else:

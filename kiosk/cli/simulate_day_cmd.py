@@ -52,7 +52,8 @@ def simulate_day_command(
                    f"{summary.loans} loans, {summary.returns} returns, {summary.renewals} renewals, "
                    f"{summary.timeouts} timeouts, {sum(summary.refusals.values())} refusals")
         typer.echo(f"device visits {summary.device_sessions}, faults injected {dict(summary.faults_injected)}, "
-                   f"events missed {summary.device_events_missed}")
+                   f"events missed {summary.device_events_missed}"
+                   + (f" ({'; '.join(summary.missed)})" if summary.missed else ""))
         if summary.resources:
             r = summary.resources
             typer.echo(f"growth after warm-up: memory {r['rss_kb'] / 1024:+.1f} MB, threads {r['threads']:+d}, "
