@@ -468,3 +468,26 @@ def test_demo_dashboard_state_shows_numbers_and_the_chart(kiosk_ui: Any) -> None
     assert h.find("visits_today").value == "53" and h.find("visits_week").value == "685"
     assert panel.chart_texture is not None and panel.data.chart.stat().st_size > 10_000
     staff.open_tab("home")
+
+
+def test_detail_title_and_call_number_wrap_instead_of_being_cut_in_portrait_elder(kiosk_ui: Any) -> None:
+    h = kiosk_ui
+    h.set_size(1080, 1920)
+    h.app.elder, h.app.lang = True, "en"
+    try:
+        h.tap("find")
+        h.settle()
+        find = h.app.root.manager.current_screen
+        find.on_key("S")
+        assert h.wait_for(lambda: find.page is not None and bool(find.page.hits))
+        find.open_detail(find.page.hits[0].title_id)
+        h.pump(6)
+        header = h.find("detail_header")
+        assert "Call\u00a0no.\u00a0" in header.text and not header.shorten
+        assert header.height >= header.texture_size[1] and header.texture_size[0] <= header.width
+        title = h.find("detail_title")
+        assert not title.shorten and title.height >= title.texture_size[1]
+    finally:
+        h.app.elder, h.app.lang = False, "zh_CN"
+        h.set_size(1280, 800)
+        h.settle()

@@ -669,7 +669,8 @@ class DetailScreen(KioskScreen):
         app = _app()
         parts = [hit.authors, hit.publisher, str(hit.pub_year or ""), f"ISBN {hit.isbn13}" if hit.isbn13 else "",
                  app.t("ui.detail.call_number", lang, call=hit.call_number) if hit.call_number else ""]
-        return "  ·  ".join(p for p in parts if p)
+        # The line wraps between parts, never inside one ("Call" / "no. I247.55"): no-break spaces within a part.
+        return "  ·  ".join(p.replace(" ", "\u00a0") for p in parts if p)
 
     def copy_rows(self, detail: TitleDetail | None, lang: str) -> list[dict[str, Any]]:
         if detail is None:
