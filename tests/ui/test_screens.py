@@ -491,3 +491,23 @@ def test_detail_title_and_call_number_wrap_instead_of_being_cut_in_portrait_elde
         h.app.elder, h.app.lang = False, "zh_CN"
         h.set_size(1280, 800)
         h.settle()
+
+
+def test_a_long_loan_title_wraps_beside_its_renew_button_in_portrait_elder(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    h.set_size(1080, 1920)
+    h.app.elder = True
+    try:
+        _publish_from_thread(h, demo_views()["account"])
+        h.pump(6)
+        titles = [w for w in h.current_screen().walk(restrict=True) if getattr(w, "action", "") == "loan_title"]
+        long = next(w for w in titles if w.text.startswith("习近平新时代"))
+        assert not long.shorten and long.height >= long.texture_size[1] > h.app.font_body * 1.5  # two lines
+        row = long.parent.parent
+        assert row.height >= long.height + h.app.pad
+    finally:
+        h.app.elder = False
+        h.set_size(1280, 800)
+        h.settle()
