@@ -22,7 +22,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, create_engine, text
@@ -57,7 +58,13 @@ from kiosk.lending.service import (
     looks_like_isbn,
 )
 from kiosk.offline.cache import CacheStats, branch_meta, refresh_cache
-from kiosk.offline.connectivity import Unreachable, call_with_deadline, is_connectivity_error, reason_of
+from kiosk.offline.connectivity import (
+    Unreachable,
+    call_with_deadline,
+    is_connectivity_error,
+    is_contention,
+    reason_of,
+)
 from kiosk.offline.errors import OfflineLimitReached, offline_renewal_refused
 from kiosk.offline.journal import Journal, from_iso, iso
 from kiosk.offline.replay import BATCH, Replayer, ReplayReport, flush_ratings
@@ -69,6 +76,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REFRESH_DEADLINE_S = 60.0
+ONLINE_ATTEMPTS = 3
+CONTENTION_RETRIES = 2
+"""Extra tries of an action PostgreSQL aborted as a deadlock or serialization failure (it did nothing)."""
+"""Tries at one action while the link flaps between its online attempt and its journal row."""
+
+
+class _BackOnline(Exception):
+    """The kiosk went back online between an action's failed online attempt and its journal row."""
 REPLAY_ROW_DEADLINE_S = 10.0
 
 
@@ -197,17 +212,26 @@ class OfflineCirculation:
         """Run `fn` on the database within the switch deadline; raise Unreachable (after switching) if it fails."""
         if not self._online:
             raise Unreachable(self.last_reason or "offline")
-        try:
-            return call_with_deadline(fn, self.settings.switch_after_s)
-        except Refusal:
-            raise
-        except Exception as error:
-            # A driver error of another kind on a connection the network just broke ("can't change autocommit
-            # now" from a BAD psycopg connection) is an outage too: a quick probe tells it from a real bug.
-            if is_connectivity_error(error) or (isinstance(error, DBAPIError) and not self.probe()):
-                self._go_offline(reason_of(error))
-                raise Unreachable(reason_of(error)) from error
-            raise
+        retries = CONTENTION_RETRIES
+        while True:
+            try:
+                return call_with_deadline(fn, self.settings.switch_after_s)
+            except Refusal:
+                raise
+            except Exception as error:
+                if is_contention(error) and retries > 0:  # aborted whole by PostgreSQL: it changed nothing
+                    retries -= 1
+                    log.info("database contention (%s), retrying the action", reason_of(error))
+                    continue
+                self._unreachable_or_raise(error)
+
+    def _unreachable_or_raise(self, error: Exception) -> NoReturn:
+        # A driver error of another kind on a connection the network just broke ("can't change autocommit
+        # now" from a BAD psycopg connection) is an outage too: a quick probe tells it from a real bug.
+        if is_connectivity_error(error) or (isinstance(error, DBAPIError) and not self.probe()):
+            self._go_offline(reason_of(error))
+            raise Unreachable(reason_of(error)) from error
+        raise error
 
     def if_reachable(self, fn: Callable[[], T], default: T) -> T:
         """`fn()` on the database when it answers in time, else `default` (and the kiosk switches offline): for
@@ -537,25 +561,40 @@ class OfflineCirculation:
         return item
 
     def checkout(self, patron_id: int, barcode: str) -> CheckoutResult:
-        try:
-            central = self._central_id(patron_id)
-            if central is not None:
-                result = self._call(lambda: self.online.checkout(central, barcode))
-                self._remember_loan(result, central)
-                return result
-        except Unreachable:
-            pass
-        return self._offline_checkout(patron_id, barcode)
+        for _ in range(ONLINE_ATTEMPTS):
+            attempted = False
+            try:
+                central = self._central_id(patron_id)
+                if central is not None:
+                    attempted = True
+                    result = self._call(partial(self.online.checkout, central, barcode))
+                    self._remember_loan(result, central)
+                    return result
+            except Unreachable:
+                pass
+            try:
+                return self._offline_checkout(patron_id, barcode, recheck_online=attempted)
+            except _BackOnline:
+                continue
+        raise Unreachable("the database link keeps coming and going")
+
+    def _still_offline(self, recheck: bool) -> None:
+        """Inside the journal's transaction (whose lock `_go_online` also takes): if the probe thread put the kiosk
+        back online after this action's online attempt failed, journal nothing and let the caller try the database
+        again; a pending row written now would be overtaken by every online action until the next replay."""
+        if recheck and self._online:
+            raise _BackOnline()
 
     def _rules_branch(self) -> BranchRef:
         """The branch the lending rules use, primed from the cache when the kiosk started offline."""
         self.branch()
         return self.online.branch()
 
-    def _offline_checkout(self, patron_id: int, barcode: str) -> CheckoutResult:
+    def _offline_checkout(self, patron_id: int, barcode: str, *, recheck_online: bool = True) -> CheckoutResult:
         branch = self._rules_branch()
         now = self.clock()
         with self.journal.transaction() as conn:
+            self._still_offline(recheck_online)
             standing = self._offline_standing(conn, patron_id)
             patron = self._patron_row(conn, patron_id)
             assert patron is not None
@@ -595,18 +634,24 @@ class OfflineCirculation:
                                      uuid=action_id)
 
     def checkin(self, barcode: str) -> CheckinResult:
-        try:
-            result = self._call(lambda: self.online.checkin(barcode))
-            self._remember_return(result)
-            return result
-        except Unreachable:
-            pass
-        return self._offline_checkin(barcode)
+        for _ in range(ONLINE_ATTEMPTS):
+            try:
+                result = self._call(lambda: self.online.checkin(barcode))
+                self._remember_return(result)
+                return result
+            except Unreachable:
+                pass
+            try:
+                return self._offline_checkin(barcode)
+            except _BackOnline:
+                continue
+        raise Unreachable("the database link keeps coming and going")
 
-    def _offline_checkin(self, barcode: str) -> CheckinResult:
+    def _offline_checkin(self, barcode: str, *, recheck_online: bool = True) -> CheckinResult:
         branch = self._rules_branch()
         now = self.clock()
         with self.journal.transaction() as conn:
+            self._still_offline(recheck_online)
             item = self._item(conn, barcode)
             title = str(item["title"])
             loan = conn.execute("SELECT * FROM cache_loans WHERE barcode = ?", (barcode,)).fetchone()
@@ -632,18 +677,26 @@ class OfflineCirculation:
                                     str(item["shelf_location"]), days_late, fine, uuid=action_id)
 
     def renew(self, patron_id: int, loan_id: int) -> RenewResult:
-        try:
-            central = self._central_id(patron_id)
-            if central is not None and loan_id > 0:
-                return self._call(lambda: self.online.renew(central, loan_id))
-        except Unreachable:
-            pass
-        return self._offline_renew(patron_id, loan_id)
+        for _ in range(ONLINE_ATTEMPTS):
+            attempted = False
+            try:
+                central = self._central_id(patron_id)
+                if central is not None and loan_id > 0:
+                    attempted = True
+                    return self._call(partial(self.online.renew, central, loan_id))
+            except Unreachable:
+                pass
+            try:
+                return self._offline_renew(patron_id, loan_id, recheck_online=attempted)
+            except _BackOnline:
+                continue
+        raise Unreachable("the database link keeps coming and going")
 
-    def _offline_renew(self, patron_id: int, loan_id: int) -> RenewResult:
+    def _offline_renew(self, patron_id: int, loan_id: int, *, recheck_online: bool = True) -> RenewResult:
         policy = self._rules_branch().policy
         now = self.clock()
         with self.journal.transaction() as conn:
+            self._still_offline(recheck_online)
             standing = self._offline_standing(conn, patron_id)
             loan = next((lo for lo in standing.loans if lo.loan_id == loan_id), None)
             if loan is None:

@@ -28,6 +28,15 @@ class Unreachable(Exception):
         self.reason = reason
 
 
+_CONTENTION_SQLSTATES = {"40P01", "40001"}
+"""PostgreSQL's deadlock_detected and serialization_failure: OperationalErrors that mean contention, not a lost link."""
+
+
+def is_contention(error: BaseException) -> bool:
+    """A deadlock or serialization failure: the server is there, a retry of the whole transaction settles it."""
+    return getattr(getattr(error, "orig", None) or error, "sqlstate", None) in _CONTENTION_SQLSTATES
+
+
 def is_connectivity_error(error: BaseException) -> bool:
     if isinstance(error, Unreachable | sa_exc.DisconnectionError | sa_exc.TimeoutError | ConnectionError):
         return True
@@ -35,12 +44,16 @@ def is_connectivity_error(error: BaseException) -> bool:
         if error.connection_invalidated:
             return True
         orig = error.orig
+        if getattr(orig, "sqlstate", None) in _CONTENTION_SQLSTATES:
+            return False  # the server answered: two transactions collided, which a retry settles; not an outage
         if isinstance(orig, sqlite3.Error):
             return any(text in str(orig).lower() for text in _SQLITE_GONE)
         return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    if getattr(error, "sqlstate", None) in _CONTENTION_SQLSTATES:
         return False
     return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
 

@@ -198,13 +198,14 @@ class Replayer:
 
     def _item(self, s: Session, barcode: str) -> Item | None:
         # populate_existing: an earlier row of the same batch changed this copy with a Core UPDATE.
-        return s.scalars(select(Item).where(Item.barcode == barcode).with_for_update()
+        return s.scalars(select(Item).where(Item.barcode == barcode).with_for_update(key_share=True)
                          .execution_options(populate_existing=True)).one_or_none()
 
     def _patron(self, s: Session, entry: JournalEntry) -> Patron | None:
         if not entry.card_key:
             return None
-        patron = s.scalars(select(Patron).where(Patron.card_key == entry.card_key).with_for_update()).one_or_none()
+        patron = s.scalars(select(Patron).where(Patron.card_key == entry.card_key)
+                           .with_for_update(key_share=True)).one_or_none()
         registration = entry.detail.get("register")
         if patron is None and isinstance(registration, dict):
             valid = registration.get("card_valid_until")
@@ -259,7 +260,7 @@ class Replayer:
         if item is None:
             return _Outcome("exception", "exception.unknown_item")
         loan = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
-                         .with_for_update().execution_options(populate_existing=True)).one_or_none()
+                         .with_for_update(key_share=True).execution_options(populate_existing=True)).one_or_none()
         if loan is None:
             last = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_not(None))
                              .order_by(Loan.returned_at.desc()).limit(1)
@@ -296,7 +297,7 @@ class Replayer:
         if patron is None or item is None:
             return _Outcome("exception", "exception.renew_conflict")
         loan = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
-                         .with_for_update().execution_options(populate_existing=True)).one_or_none()
+                         .with_for_update(key_share=True).execution_options(populate_existing=True)).one_or_none()
         before = int(entry.detail.get("renewals_before", -1))
         due = from_iso(entry.detail.get("due_at"))
         if loan is None or loan.patron_id != patron.id or due is None:

@@ -216,6 +216,15 @@ def create_backup(settings: Settings, out: Path | None = None, *, now: datetime 
     out = out or settings.data_dir / BACKUP_DIR / default_backup_name(settings, now)
     members: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="kiosk-backup-") as work:
+        # The journal first, the database after it: a row the bundle's journal calls applied is then surely in the
+        # bundle's database; one replayed between the two copies is still pending in the journal, and replaying it
+        # after a restore is a no-op through the offline_actions ledger. (The other order could restore a loan
+        # as "applied" that the restored database never saw.)
+        journal = offline_settings(settings).journal_path
+        if journal.is_file():
+            copy = Path(work, JOURNAL_MEMBER)
+            _sqlite_snapshot(journal, copy)
+            members[JOURNAL_MEMBER] = copy.read_bytes()
         if settings.is_embedded_database:
             backend = "sqlite"
             copy = Path(work, SQLITE_MEMBER)
@@ -237,11 +246,6 @@ def create_backup(settings: Settings, out: Path | None = None, *, now: datetime 
             finally:
                 db.dispose()
             members[PG_MEMBER] = dump.read_bytes()
-        journal = offline_settings(settings).journal_path
-        if journal.is_file():
-            copy = Path(work, JOURNAL_MEMBER)
-            _sqlite_snapshot(journal, copy)
-            members[JOURNAL_MEMBER] = copy.read_bytes()
     if settings.secret_file.is_file():
         members[SECRET_MEMBER] = settings.secret_file.read_bytes()
     manifest = BackupManifest(now.isoformat(timespec="seconds"), settings.kiosk.id, settings.kiosk.branch, backend,

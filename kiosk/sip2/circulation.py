@@ -466,6 +466,10 @@ class Sip2Circulation:
         """Journal a loan while the server is away: refused only when this kiosk itself knows better (the copy
         is on an offline loan already, the card is at its limit or at the offline limit)."""
         assert self.store is not None
+        if self.patron_id_mode == "id_number" and patron.card_kind in PERSON_CARDS:
+            # The journal would have to hold the resident's ID number to forward this loan: never. (Identified
+            # while the server answered, the card got here only because the server dropped before the scan.)
+            raise LibraryUnavailable()
         policy = self.branch().policy
         title = self._title(barcode)
         stored = self.store.stored_loans(patron.card_key)

@@ -372,3 +372,26 @@ def test_sigkill_during_forwarding_loses_nothing_and_applies_nothing_twice(room:
     with room.db.read() as s:
         assert s.scalar(select(func.count()).select_from(OfflineAction)) == rows
     assert room.kiosk_exceptions() == []
+
+
+def test_in_id_number_mode_an_id_card_identified_online_never_puts_its_number_in_the_journal(room: Room) -> None:
+    """The server drops between the card and the scan: the loan is refused, not journaled with the ID number."""
+    from tests.kiosk.sip2.test_circulation import id_card
+
+    with FaultProxy(("127.0.0.1", room.server.port)) as proxy:
+        client = Sip2Client("127.0.0.1", proxy.port, user="sc1", password="pw", location="kiosk-1",
+                            institution="XW01", timeout_s=0.5, retries=1)
+        local = Circulation(room.db, branch_code="XW01", kiosk_id="kiosk-1", network_policy=LendingPolicy())
+        store = StoreForward.open(room.journal_path, "kiosk-1", room.db, max_loans=3, enabled=True)
+        kiosk = Sip2Circulation(client, local, patron_id="id_number", store=store, probe_interval_s=0.1)
+        try:
+            me = kiosk.find_card(id_card(room.secret))
+            assert me is not None and kiosk.offline_ok
+            proxy.mode = ProxyMode.REFUSE
+            proxy.cut()
+            with pytest.raises(LibraryUnavailable):
+                kiosk.checkout(me, "TS0000001")
+        finally:
+            kiosk.close()
+    for path in room.journal_path.parent.glob(room.journal_path.name + "*"):
+        assert ID_NUMBER.encode() not in path.read_bytes()
