@@ -57,7 +57,7 @@ from kiosk.lending.service import (
     RenewResult,
     looks_like_isbn,
 )
-from kiosk.offline.cache import CacheStats, branch_meta, refresh_cache
+from kiosk.offline.cache import CacheStats, branch_meta, bump_generation, refresh_cache
 from kiosk.offline.connectivity import (
     Unreachable,
     call_with_deadline,
@@ -467,6 +467,7 @@ class OfflineCirculation:
                 conn.execute("UPDATE cache_items SET status = 'on_loan' WHERE barcode = ?", (result.barcode,))
                 conn.execute("INSERT OR REPLACE INTO cache_loans VALUES (?, ?, ?, ?, ?, 0)",
                              (result.barcode, result.loan_id, patron_id, iso(now), iso(result.due_at)))
+                bump_generation(conn)
         except sqlite3.Error:
             log.exception("offline cache not updated after a loan")
 
@@ -476,6 +477,7 @@ class OfflineCirculation:
                 conn.execute("UPDATE cache_items SET status = ? WHERE barcode = ?",
                              ("in_transit" if result.in_transit else "available", result.barcode))
                 conn.execute("DELETE FROM cache_loans WHERE barcode = ?", (result.barcode,))
+                bump_generation(conn)
         except sqlite3.Error:
             log.exception("offline cache not updated after a return")
 

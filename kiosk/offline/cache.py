@@ -9,6 +9,8 @@ locally (this copy went out, that one came back), which the database does not kn
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -38,10 +40,20 @@ def branch_meta(branch: BranchRef) -> dict[str, object]:
             "policy": asdict(branch.policy)}
 
 
+GENERATION_KEY = "cache_generation"
+"""Bumped in the transaction of every cache change an online action makes (`bump_generation`)."""
+
+
+def bump_generation(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') "
+                 "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", (GENERATION_KEY,))
+
+
 def refresh_cache(db: Database, journal: Journal, branch: BranchRef, now: datetime, *,
                   full: bool = False) -> CacheStats:
     last = from_iso(journal.meta("items_refreshed_at"))
     full = full or last is None
+    generation = journal.meta(GENERATION_KEY)
     home = aliased(Branch)
     with db.read() as s:
         patrons = s.execute(
@@ -61,6 +73,11 @@ def refresh_cache(db: Database, journal: Journal, branch: BranchRef, now: dateti
         ).all()
     with journal.transaction() as conn:
         if conn.execute("SELECT 1 FROM journal WHERE state = 'pending' LIMIT 1").fetchone() is not None:
+            return CacheStats(0, 0, 0, full, skipped=True)
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (GENERATION_KEY,)).fetchone()
+        if (None if row is None else json.loads(row[0])) != generation:
+            # A loan or return this kiosk made while the database was being read: the snapshot may predate it,
+            # and writing it would erase it from the cache. The next refresh (a minute on) takes a new snapshot.
             return CacheStats(0, 0, 0, full, skipped=True)
         conn.execute("DELETE FROM cache_patrons")
         conn.executemany(
