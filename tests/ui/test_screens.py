@@ -511,3 +511,18 @@ def test_a_long_loan_title_wraps_beside_its_renew_button_in_portrait_elder(kiosk
         h.app.elder = False
         h.set_size(1280, 800)
         h.settle()
+
+
+def test_top_bar_keeps_the_whole_english_branch_name_in_elder_mode(kiosk_ui: Any) -> None:
+    """Too long for one line even at the small size (1280×800, elder): two lines, never "24-hour Reading Ro…"."""
+    h = kiosk_ui
+    h.app.elder, h.app.lang = True, "en"
+    try:
+        h.pump(6)
+        title = next(w for w in h.current_screen().walk(restrict=True)
+                     if getattr(w, "text", "") == h.app.branch.name_en)
+        assert not title.shorten and title.texture_size[0] <= title.width + 1
+        assert title.texture_size[1] <= title.parent.height
+    finally:
+        h.app.elder, h.app.lang = False, "zh_CN"
+        h.settle()
