@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from kiosk.durable_sqlite import DurableSqlite
 
 ACTIONS = ("checkout", "checkin", "renew")
 STATES = ("pending", "applied", "exception")
@@ -94,43 +94,15 @@ class JournalEntry:
                    row["loan_ref"], at, row["state"], from_iso(row["applied_at"]), json.loads(row["detail"]))
 
 
-class Journal:
+class Journal(DurableSqlite):
     """Thread-safe (one connection behind a lock): the session worker appends, the replayer marks, doctor counts."""
 
     def __init__(self, path: Path, kiosk_id: str) -> None:
-        self.path = path
+        super().__init__(path, SCHEMA)
         self.kiosk_id = kiosk_id
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA busy_timeout=10000")
-        self._conn.executescript(SCHEMA)
         with suppress(OSError):
             path.chmod(0o600)  # it names patrons by card key: owner-only, like the database
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic, durable write: BEGIN IMMEDIATE … COMMIT under the lock (the lock also orders seq numbers)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._conn
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
     # ------------------------------------------------------------------ rows
     def insert(self, conn: sqlite3.Connection, *, uuid: str, action: str, card_key: str | None, barcode: str,

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kiosk.durable_sqlite import DurableSqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS delivery (
@@ -61,28 +60,11 @@ class Condition:
     last_sent_at: float
 
 
-class AlertOutbox:
+class AlertOutbox(DurableSqlite):
     """One connection behind a lock: the dispatcher's thread and the producers' threads share it."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        super().__init__(path, SCHEMA)
 
     @staticmethod
     def enqueue(conn: sqlite3.Connection, channels: list[str], payload: dict[str, Any], now: float) -> None:
@@ -148,6 +130,3 @@ class AlertOutbox:
             return [(r[0], r[1], r[2]) for r in self._conn.execute(
                 "SELECT channel, attempts, last_error FROM delivery ORDER BY id")]
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
