@@ -287,11 +287,11 @@ def test_staff_overview_speaks_the_librarians_language(kiosk_ui: Any) -> None:
     _publish_from_thread(h, replace(h.session.current(), screen=Screen.STAFF, staff_name="李馆员"))
     h.settle()
     report = h.find("staff_report")
-    assert "今日借出：23" in report.text and "凭条打印机：故障 paper out" in report.text
+    assert "今日借出：23" in report.text and "凭条打印机：故障 缺纸" in report.text
     assert "Loans" not in report.text and "设备 printer" not in report.text
     h.tap("lang")
     h.settle()
-    assert "Loans today: 23" in report.text and "Receipt printer: FAILED paper out" in report.text
+    assert "Loans today: 23" in report.text and "Receipt printer: FAILED out of paper" in report.text
     assert "今日" not in report.text
     h.tap("lang")
 
@@ -525,4 +525,31 @@ def test_top_bar_keeps_the_whole_english_branch_name_in_elder_mode(kiosk_ui: Any
         assert title.texture_size[1] <= title.parent.height
     finally:
         h.app.elder, h.app.lang = False, "zh_CN"
+        h.settle()
+
+
+def test_attract_clock_stays_inside_its_panel_with_large_english_text(kiosk_ui: Any) -> None:
+    """Large text in English at 1920x1080: the news list gives way, the clock is not pushed over the top bar."""
+    h = kiosk_ui
+    h.set_size(1920, 1080)
+    try:
+        from dataclasses import replace
+
+        h.tap("lang")
+        h.tap("elder")
+        branch = h.app.branch
+        h.app.branch = replace(branch, events=branch.events * 6,  # a busy month of events
+                               announcements=(("通知" * 60, "Closed for cleaning tonight. " * 4),))
+        h.settle()
+        h.pump(6)
+        clock = h.find("big_clock")
+        panel = clock.parent
+        assert clock.top <= panel.top + 1, (clock.top, panel.top)
+        events = h.find("events")
+        assert events.y >= panel.y - 1
+    finally:
+        h.app.branch = branch
+        h.tap("elder")
+        h.tap("lang")
+        h.set_size(1280, 800)
         h.settle()

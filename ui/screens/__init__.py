@@ -275,7 +275,9 @@ class StaffScreen(KioskScreen):
             state, _, reason = str(value).partition(" ")
             device = app.t_fallback((f"ui.device.{slot}",), lang, slot)
             shown = app.t_fallback((f"ui.device_state.{state}",), lang, state)
-            return app.t("ui.staff.device_line", lang, device=device, state=shown, reason=reason.strip("()")).strip()
+            reason = reason.strip("()")
+            why = app.t_fallback((f"ui.device_reason.{reason.replace(' ', '_')}",), lang, reason) if reason else ""
+            return app.t("ui.staff.device_line", lang, device=device, state=shown, reason=why).strip()
         zh, _, en = key.partition(" ")
         label = en if lang == "en" and en else zh
         return f"{label}{'：' if lang != 'en' else ': '}{value}"
