@@ -21,10 +21,12 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, Result, func, select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from catalog.db import Database
-from catalog.model import AuditEntry, Branch, Item, ItemStatus, Loan, Patron, PatronStatus, Rating, Title
+from catalog.model import Branch, Item, ItemStatus, Loan, Patron, PatronStatus, Rating, Title
+from kiosk.lending import statements as sql
 from kiosk.lending.errors import (
     AlreadyOnYourCard,
     IsbnNotItem,
@@ -165,9 +167,11 @@ class Circulation:
 
     def _audit(self, s: Session, action: str, outcome: str, *, patron_id: int | None = None,
                item_id: int | None = None, loan_id: int | None = None, detail: Mapping[str, Any] | None = None) -> None:
-        s.add(AuditEntry(at=self.clock(), kiosk_id=self.kiosk_id, branch_id=self.branch().id, action=action,
-                         outcome=outcome, patron_id=patron_id, item_id=item_id, loan_id=loan_id,
-                         detail=dict(detail or {})))
+        # A Core insert on the transaction's connection: no ORM object to flush (see `kiosk.lending.statements`).
+        s.connection().execute(sql.INSERT_AUDIT, {
+            "at": self.clock(), "kiosk_id": self.kiosk_id, "branch_id": self.branch().id, "action": action,
+            "outcome": outcome, "patron_id": patron_id, "item_id": item_id, "loan_id": loan_id,
+            "detail": dict(detail or {})})
 
     def _audit_refusal(self, action: str, refusal: Refusal, *, patron_id: int | None = None,
                        barcode: str | None = None) -> None:
@@ -181,22 +185,16 @@ class Circulation:
     # ------------------------------------------------------------------ patrons
     def standing(self, patron_id: int) -> PatronStanding:
         with self.db.read() as s:
-            patron = s.get(Patron, patron_id)
-            if patron is None:
+            row = s.connection().execute(sql.PATRON, {"p_patron": patron_id}).one_or_none()
+            if row is None:
                 raise LookupError(f"patron {patron_id} not found")
-            return self._standing(s, patron)
+            return self._standing(s, PatronRecord(*row))
 
     def _loans(self, s: Session, patron_id: int) -> tuple[LoanRecord, ...]:
-        rows = s.execute(
-            select(Loan.id, Loan.item_id, Item.barcode, Title.title, Loan.out_at, Loan.due_at, Loan.renewals,
-                   Item.reserved)
-            .join(Item, Item.id == Loan.item_id).join(Title, Title.id == Item.title_id)
-            .where(Loan.patron_id == patron_id, Loan.returned_at.is_(None))
-            .order_by(Loan.due_at, Loan.id)
-        ).all()
+        rows = s.connection().execute(sql.OPEN_LOANS, {"p_patron": patron_id}).all()
         return tuple(LoanRecord(*row) for row in rows)
 
-    def _standing(self, s: Session, patron: Patron) -> PatronStanding:
+    def _standing(self, s: Session, patron: PatronRecord) -> PatronStanding:
         policy = self.branch().policy
         loans = self._loans(s, patron.id)
         now = self.clock()
@@ -211,13 +209,10 @@ class Circulation:
         if any(now - loan.due_at > limit_days for loan in loans):
             blocks.append(PatronBlocked(reason="overdue", days=policy.block_when_overdue_days))
         if policy.block_when_fines_cents:
-            owed = int(s.scalar(select(func.coalesce(func.sum(Loan.fine_cents), 0)).where(
-                Loan.patron_id == patron.id, Loan.fine_cents > 0, Loan.fine_settled_at.is_(None))) or 0)
+            owed = int(s.connection().execute(sql.FINES_OWED, {"p_patron": patron.id}).scalar() or 0)
             if owed >= policy.block_when_fines_cents:
                 blocks.append(PatronBlocked(reason="fines", amount=f"{owed / 100:.2f}"))
-        record = PatronRecord(patron.id, patron.card_kind, patron.masked_card, patron.display_name, patron.status,
-                              patron.card_valid_until, patron.max_loans)
-        return PatronStanding(record, loans, patron.max_loans or policy.max_loans, tuple(blocks), overdue)
+        return PatronStanding(patron, loans, patron.max_loans or policy.max_loans, tuple(blocks), overdue)
 
     def find_patron(self, card_key: str) -> int | None:
         with self.db.read() as s:
@@ -254,8 +249,9 @@ class Circulation:
             return patron.id
 
     # ------------------------------------------------------------------ items
-    def _item_for_update(self, s: Session, barcode: str) -> Item:
-        item = s.scalars(select(Item).where(Item.barcode == barcode).with_for_update(key_share=True)).one_or_none()
+    def _item_for_update(self, s: Session, barcode: str) -> sql.ItemRow:
+        """The copy's row (with its title and home branch name), locked; a refusal when there is none."""
+        item = s.connection().execute(sql.ITEM_FOR_UPDATE, {"p_barcode": barcode}).one_or_none()
         if item is None:
             if looks_like_isbn(barcode):
                 raise IsbnNotItem(barcode=barcode)
@@ -273,10 +269,13 @@ class Circulation:
         branch = self.branch()
         now = self.clock()
         with self.db.unit_of_work() as s:
-            patron = s.scalars(select(Patron).where(Patron.id == patron_id).with_for_update(key_share=True)).one()
-            standing = self._standing(s, patron)
+            conn = s.connection()
+            patron = conn.execute(sql.PATRON_FOR_UPDATE, {"p_patron": patron_id}).one_or_none()
+            if patron is None:
+                raise NoResultFound(f"patron {patron_id} not found")
+            standing = self._standing(s, PatronRecord(*patron))
             item = self._item_for_update(s, barcode)
-            title = s.scalar(select(Title.title).where(Title.id == item.title_id)) or ""
+            title = item.title
             if item.status == ItemStatus.ON_LOAN:
                 mine = next((loan for loan in standing.loans if loan.item_id == item.id), None)
                 if mine is not None:
@@ -288,19 +287,18 @@ class Circulation:
                 raise standing.blocks[0]
             if len(standing.loans) >= standing.max_loans:
                 raise LoanLimitReached(count=len(standing.loans), max=standing.max_loans)
-            claimed = _affected(s.execute(
-                update(Item).where(Item.id == item.id, Item.status == ItemStatus.AVAILABLE)
-                .values(status=ItemStatus.ON_LOAN, current_branch_id=branch.id, updated_at=now)
-                .execution_options(synchronize_session=False)
-            ))
+            claimed = _affected(conn.execute(sql.CLAIM_ITEM, {"p_item": item.id, "p_branch": branch.id, "p_now": now}))
             if claimed != 1:
                 raise ItemOnLoanElsewhere(title=title)
-            loan = Loan(item_id=item.id, patron_id=patron.id, branch_id=branch.id, kiosk_id=self.kiosk_id,
-                        out_at=now, due_at=self.due_date(now, branch.policy.loan_days))
-            s.add(loan)
-            s.flush()
-            self._audit(s, "checkout", "ok", patron_id=patron.id, item_id=item.id, loan_id=loan.id)
-            return CheckoutResult(loan.id, barcode, title, loan.due_at, len(standing.loans) + 1, standing.max_loans)
+            due_at = self.due_date(now, branch.policy.loan_days)
+            inserted = conn.execute(sql.INSERT_LOAN, {
+                "item_id": item.id, "patron_id": patron_id, "branch_id": branch.id, "kiosk_id": self.kiosk_id,
+                "out_at": now, "due_at": due_at})
+            key = inserted.inserted_primary_key
+            assert key is not None
+            loan_id = int(key[0])
+            self._audit(s, "checkout", "ok", patron_id=patron_id, item_id=item.id, loan_id=loan_id)
+            return CheckoutResult(loan_id, barcode, title, due_at, len(standing.loans) + 1, standing.max_loans)
 
     def checkin(self, barcode: str) -> CheckinResult:
         try:
@@ -313,51 +311,41 @@ class Circulation:
         branch = self.branch()
         now = self.clock()
         with self.db.unit_of_work() as s:
+            conn = s.connection()
             item = self._item_for_update(s, barcode)
-            title = s.scalar(select(Title.title).where(Title.id == item.title_id)) or ""
-            loan = s.scalars(select(Loan).where(Loan.item_id == item.id, Loan.returned_at.is_(None))
-                             .with_for_update(key_share=True)).one_or_none()
+            title = item.title
+            loan = conn.execute(sql.OPEN_LOAN_OF_ITEM, {"p_item": item.id}).one_or_none()
             if loan is None:
                 if item.status == ItemStatus.IN_TRANSIT and (item.home_branch_id == branch.id
                                                              or branch.policy.floating_collection):
-                    return self._receive_from_transit(s, item, title, now)
+                    return self._receive_from_transit(s, item, now)
                 raise NotOnLoan(title=title)
-            closed = _affected(s.execute(
-                update(Loan).where(Loan.id == loan.id, Loan.returned_at.is_(None))
-                .values(returned_at=now, return_branch_id=branch.id, return_kiosk_id=self.kiosk_id)
-                .execution_options(synchronize_session=False)
-            ))
+            closed = _affected(conn.execute(sql.CLOSE_LOAN, {"p_loan": loan.id, "p_now": now, "p_branch": branch.id,
+                                                             "p_kiosk": self.kiosk_id}))
             if closed != 1:
                 raise NotOnLoan(title=title)
             at_home = item.home_branch_id == branch.id
             in_transit = not at_home and not branch.policy.floating_collection
-            s.execute(
-                update(Item).where(Item.id == item.id)
-                .values(status=ItemStatus.IN_TRANSIT if in_transit else ItemStatus.AVAILABLE,
-                        current_branch_id=branch.id, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            home = s.scalar(select(Branch.name).where(Branch.id == item.home_branch_id)) or ""
+            conn.execute(sql.SET_ITEM_STATUS, {
+                "p_item": item.id, "p_status": ItemStatus.IN_TRANSIT if in_transit else ItemStatus.AVAILABLE,
+                "p_branch": branch.id, "p_now": now})
             was_overdue = loan.due_at < now
             days_late, fine = self.fine_for(loan.due_at, now)
             if fine:
-                s.execute(update(Loan).where(Loan.id == loan.id).values(fine_cents=fine)
-                          .execution_options(synchronize_session=False))
+                conn.execute(sql.SET_FINE, {"p_loan": loan.id, "p_fine": fine})
             self._audit(s, "checkin", "in_transit" if in_transit else "ok", patron_id=loan.patron_id,
                         item_id=item.id, loan_id=loan.id,
                         detail={"overdue": was_overdue, "days_late": days_late, "fine_cents": fine})
-            return CheckinResult(barcode, title, loan.patron_id, was_overdue, in_transit, home, item.shelf_location,
-                                 days_late, fine)
+            return CheckinResult(barcode, title, loan.patron_id, was_overdue, in_transit, item.home_branch,
+                                 item.shelf_location, days_late, fine)
 
-    def _receive_from_transit(self, s: Session, item: Item, title: str, now: datetime) -> CheckinResult:
+    def _receive_from_transit(self, s: Session, item: sql.ItemRow, now: datetime) -> CheckinResult:
         """A copy returned at another branch arrives home (or anywhere, for a floating collection): scanning it into
         the return slot puts it back on the shelf here. Elsewhere it stays in transit (the van is passing through)."""
         branch = self.branch()
-        s.execute(update(Item).where(Item.id == item.id, Item.status == ItemStatus.IN_TRANSIT)
-                  .values(status=ItemStatus.AVAILABLE, current_branch_id=branch.id, updated_at=now)
-                  .execution_options(synchronize_session=False))
+        s.connection().execute(sql.RECEIVE_FROM_TRANSIT, {"p_item": item.id, "p_branch": branch.id, "p_now": now})
         self._audit(s, "transit_receive", "ok", item_id=item.id)
-        return CheckinResult(item.barcode, title, None, False, False, branch.name, item.shelf_location,
+        return CheckinResult(item.barcode, item.title, None, False, False, branch.name, item.shelf_location,
                              transit_received=True)
 
     def fine_for(self, due_at: datetime, returned_at: datetime) -> tuple[int, int]:
