@@ -16,7 +16,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
@@ -25,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from catalog import clc
 from catalog.db import Database
+from catalog.importers.prepared import PreparedRecord, prepare
 from catalog.importers.records import RecordError, TitleRecord
 from catalog.model import Branch, Item, ItemStatus, Title
-from catalog.search.index import index_titles, insert_tokens, pinyin_columns, token_rows
+from catalog.search.index import index_titles, insert_title_tokens, pinyin_columns
 
 CHUNK = 5000
 SQLITE_CACHE_KIB = 262144
@@ -59,7 +59,7 @@ class ImportSummary:
 
 @dataclass
 class _Plan:
-    new_titles: list[tuple[TitleRecord, dict[str, Any]]] = field(default_factory=list)
+    new_titles: list[tuple[PreparedRecord, dict[str, Any]]] = field(default_factory=list)
     title_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
     new_items: list[tuple[Any, TitleRecord, dict[str, Any]]] = field(default_factory=list)
     """(title id, or the new-title record it belongs to, record, item row)."""
@@ -90,16 +90,17 @@ class CatalogWriter:
         """Keys of titles created by this import (dry run: never written, so remembered here)."""
         self._planned_barcodes: dict[str, tuple[str, ...]] = {}
 
-    def write(self, records: Iterable[TitleRecord | RecordError],
+    def write(self, records: Iterable[TitleRecord | PreparedRecord | RecordError],
               progress: Callable[[ImportSummary], None] | None = None) -> ImportSummary:
+        """Records as a parser yields them, or prepared ahead (`catalog.importers.ahead.read_file_ahead`)."""
         summary = ImportSummary()
-        chunk: list[TitleRecord] = []
+        chunk: list[PreparedRecord] = []
         for record in records:
             if isinstance(record, RecordError):
                 summary.rejected += 1
                 summary.errors.append(record)
                 continue
-            chunk.append(record)
+            chunk.append(record if isinstance(record, PreparedRecord) else prepare(record))
             if len(chunk) >= CHUNK:
                 self._write_chunk(chunk, summary)
                 chunk = []
@@ -111,7 +112,7 @@ class CatalogWriter:
             progress(summary)
         return summary
 
-    def _write_chunk(self, chunk: list[TitleRecord], summary: ImportSummary) -> None:
+    def _write_chunk(self, chunk: list[PreparedRecord], summary: ImportSummary) -> None:
         # A chunk allocates ~100,000 small tuples (tokens, rows) that live until it is written; the cyclic
         # collector would walk the whole heap again and again for none of them (measured: a fifth of the time).
         collecting = gc.isenabled()
@@ -122,7 +123,7 @@ class CatalogWriter:
             if collecting:
                 gc.enable()
 
-    def _write_chunk_once(self, chunk: list[TitleRecord], summary: ImportSummary) -> None:
+    def _write_chunk_once(self, chunk: list[PreparedRecord], summary: ImportSummary) -> None:
         try:
             with self.db.unit_of_work() as session:
                 outcomes, copies = self._apply(session, chunk)
@@ -131,7 +132,7 @@ class CatalogWriter:
         except IntegrityError:
             if len(chunk) == 1:
                 summary.rejected += 1
-                summary.errors.append(RecordError(chunk[0].source, chunk[0].line,
+                summary.errors.append(RecordError(chunk[0].record.source, chunk[0].record.line,
                                                   "conflicts with a record written meanwhile (duplicate barcode?)"))
                 return
             for record in chunk:
@@ -145,12 +146,13 @@ class CatalogWriter:
             else:
                 setattr(summary, outcome, getattr(summary, outcome) + 1)
 
-    def _apply(self, session: Session, chunk: list[TitleRecord]) -> tuple[list[str | RecordError], int]:
+    def _apply(self, session: Session, chunk: list[PreparedRecord]) -> tuple[list[str | RecordError], int]:
         if self.db.engine.dialect.name == "sqlite":
             session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-        isbns = {r.isbn13 for r in chunk if r.isbn13}
-        barcodes = {h.barcode for r in chunk for h in r.holdings}
-        names = {r.title for r in chunk if not r.isbn13}
+        records = [p.record for p in chunk]
+        isbns = {r.isbn13 for r in records if r.isbn13}
+        barcodes = {h.barcode for r in records for h in r.holdings}
+        names = {r.title for r in records if not r.isbn13}
         columns = (Title.id, Title.isbn13, *(getattr(Title, f) for f in TITLE_FIELDS))
         by_key: dict[tuple[str, ...], dict[str, Any]] = {}
         for row in session.execute(select(*columns).where(Title.isbn13.in_(isbns))).mappings():
@@ -170,14 +172,15 @@ class CatalogWriter:
         plan = _Plan()
         outcomes: list[str | RecordError] = []
         new_by_key: dict[tuple[str, ...], TitleRecord] = {}
-        for record in chunk:
-            outcomes.append(self._decide(record, by_key, by_id, items, new_by_key, plan))
+        for prepared in chunk:
+            outcomes.append(self._decide(prepared, by_key, by_id, items, new_by_key, plan))
         self._execute(session, plan)
         return outcomes, len(plan.new_items)
 
-    def _decide(self, record: TitleRecord, by_key: dict[tuple[str, ...], dict[str, Any]],
+    def _decide(self, prepared: PreparedRecord, by_key: dict[tuple[str, ...], dict[str, Any]],
                 by_id: dict[int, dict[str, Any]], items: dict[str, _Copy],
                 new_by_key: dict[tuple[str, ...], TitleRecord], plan: _Plan) -> str | RecordError:
+        record = prepared.record
         key = _key(record)
         existing = by_key.get(key)
         if existing is None and not record.isbn13:
@@ -201,8 +204,8 @@ class CatalogWriter:
             row.update(isbn13=record.isbn13,
                        category=record.category or (clc.category_for(record.clc_class) if record.clc_class
                                                     else "culture_art"),
-                       language=record.language or "chi", **pinyin_columns(record.title, record.authors))
-            plan.new_titles.append((record, row))
+                       language=record.language or "chi", **prepared.pinyin)
+            plan.new_titles.append((prepared, row))
             new_by_key[key] = record
             target = record
             outcome = "added"
@@ -240,19 +243,15 @@ class CatalogWriter:
             else:
                 ids = list(connection.scalars(insert(Title).returning(Title.id, sort_by_parameter_order=True),
                                               rows))
-            tokens: list[tuple[str, int, int]] = []
-            for title_id, (record, row) in zip(ids, plan.new_titles, strict=True):
-                new_ids[id(record)] = title_id
-                self._planned[_key(record)] = title_id
-                tokens.extend(token_rows(title_id, title=row["title"], authors=row["authors"],
-                                         publisher=row["publisher"], isbn13=row["isbn13"],
-                                         call_number=row["call_number"]))
+            tokens: list[tuple[int, str]] = []
+            for title_id, (prepared, _row) in zip(ids, plan.new_titles, strict=True):
+                new_ids[id(prepared.record)] = title_id
+                self._planned[_key(prepared.record)] = title_id
+                tokens.append((title_id, prepared.tokens))
             if not self.dry_run:
-                # In key order: each b-tree page of the token index is then filled once per chunk, not once per
-                # title (tokens of one title are spread over the whole index). By the token alone: rows of one
-                # token then stay in title id order, and string keys sort twice as fast as tuples.
-                tokens.sort(key=itemgetter(0))
-                insert_tokens(connection, tokens)
+                # In key order (`insert_title_tokens`): each b-tree page of the token index is then filled once
+                # per chunk, not once per title (tokens of one title are spread over the whole index).
+                insert_title_tokens(connection, tokens)
         if self.dry_run:
             return
         for title_id, changes in plan.title_updates.items():
