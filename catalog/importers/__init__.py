@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from catalog.importers import marc, tabular
+from catalog.importers.ahead import read_file_ahead
+from catalog.importers.prepared import PreparedRecord
 from catalog.importers.records import (
     CatalogImportError,
     Holding,
@@ -34,6 +36,7 @@ __all__ = [
     "ImportMapping",
     "ImportSummary",
     "MappingError",
+    "PreparedRecord",
     "RecordError",
     "TitleRecord",
     "UnknownBranch",
@@ -42,6 +45,7 @@ __all__ = [
     "load_mapping",
     "read_bytes",
     "read_file",
+    "read_file_ahead",
 ]
 
 MAX_FILE_BYTES = 1 << 30

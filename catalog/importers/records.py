@@ -25,6 +25,10 @@ class UnreadableFile(CatalogImportError):
         self.source = source
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[UnreadableFile], tuple[str, str]]:
+        # Raised in the reading process of `catalog.importers.ahead` and re-raised in the importing one.
+        return type(self), (self.source, self.reason)
+
 
 class MappingError(CatalogImportError):
     """A mapping file that names unknown fields or is not valid TOML/JSON."""

@@ -31,7 +31,7 @@ from catalog.importers import (
     ImportSummary,
     UnknownBranch,
     load_mapping,
-    read_file,
+    read_file_ahead,
 )
 from catalog.model import Item, ItemStatus, Loan, Title
 from catalog.schema import SchemaOutOfDate
@@ -128,7 +128,7 @@ def import_files(
                                                  f"✗{summary.rejected})")
 
                 try:
-                    summary = writer.write(read_file(path, field_mapping), progress=show)
+                    summary = writer.write(read_file_ahead(path, field_mapping), progress=show)
                 except CatalogImportError as exc:
                     unreadable.append(str(exc))
                     bar.update(task, description=f"{path.name}: unreadable")

@@ -53,14 +53,16 @@ def main(url: str, seed: int, max_loans: int = 8) -> None:
 
 def import_catalog(url: str, path: Path, branch_code: str) -> None:
     import catalog.importers.writer as writer
-    from catalog.importers import CatalogWriter, read_file
+    from catalog.importers import CatalogWriter, read_file_ahead
     from kiosk.reliability.crash_import import WORKER_CHUNK
 
     writer.CHUNK = WORKER_CHUNK
     db = Database.from_url(url)
     catalog_writer = CatalogWriter(db, branch_code)
     print("ready", flush=True)
-    catalog_writer.write(read_file(path))
+    # As `kiosk catalog import` reads a large file: in a second process (here whatever the size), so that kills
+    # also land while that process is reading ahead.
+    catalog_writer.write(read_file_ahead(path, min_bytes=0))
     print("done", flush=True)
 
 

@@ -1,0 +1,129 @@
+"""Reading a large import file in a second process, one chunk ahead of the writer.
+
+Decoding, checking and tokenizing a record (`catalog.importers.prepared`) is about half of an import's CPU and
+needs nothing from the database, while the writer's half is its SQLite or PostgreSQL statements. On the kiosk's
+two cores the two halves overlap: a child process reads the file and sends chunks of prepared records through a
+pipe; it is at most one chunk ahead, because it blocks on the pipe until the writer takes the next chunk.
+
+Nothing here writes to the database: crash safety stays the writer's (one transaction per chunk). If the importing
+process dies (SIGKILL), the child's next write to the pipe fails and it exits; if the writer stops early, the
+child is killed when the iterator is closed.
+
+The child is `python -c "…ahead import main; main()"` (not multiprocessing): it imports only the catalog, never
+the program that started it (the kiosk CLI, or the Kivy app).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from catalog.importers.prepared import PreparedRecord, prepare
+from catalog.importers.records import CatalogImportError, RecordError, TitleRecord
+
+if TYPE_CHECKING:
+    from catalog.importers import ImportMapping
+
+AHEAD_MIN_BYTES = 512 * 1024
+"""Smaller files are read in the importing process: starting the child (~0.5 s of imports) would cost more than
+overlapping saves on a few thousand records."""
+
+
+class ReaderFailed(CatalogImportError):
+    """The reading process ended without finishing the file (a bug in a parser, or it was killed)."""
+
+
+def read_file_ahead(path: Path, mapping: ImportMapping | None = None, *, chunk: int | None = None,
+                    min_bytes: int = AHEAD_MIN_BYTES) -> Iterator[TitleRecord | PreparedRecord | RecordError]:
+    """`read_file`'s records, prepared in a second process in chunks of `chunk` (the writer's chunk size)."""
+    from catalog.importers import read_file
+    from catalog.importers.writer import CHUNK
+
+    try:
+        small = path.stat().st_size < min_bytes
+    except OSError:
+        small = True  # read_file reports it
+    if small:
+        return read_file(path, mapping)
+    return _from_child(path, mapping, chunk or CHUNK)
+
+
+def _from_child(path: Path, mapping: ImportMapping | None, chunk: int) -> Iterator[PreparedRecord | RecordError]:
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    child = subprocess.Popen([sys.executable, "-c", "from catalog.importers.ahead import main; main()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        pickle.dump((path, mapping, chunk), child.stdin)
+        child.stdin.close()
+        while True:
+            try:
+                kind, payload = pickle.load(child.stdout)
+            except EOFError:
+                raise ReaderFailed(f"the reading process for {path.name} exited with code {child.wait()} "
+                                   "before the end of the file") from None
+            if kind == "records":
+                yield from payload
+            elif kind == "error":
+                raise payload
+            elif kind == "failed":
+                raise ReaderFailed(f"the reading process for {path.name} failed: {payload}")
+            else:
+                return
+    finally:
+        child.stdout.close()
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+def _send(out: BinaryIO, kind: str, payload: Any) -> None:
+    pickle.dump((kind, payload), out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+def _serve(source: BinaryIO, out: BinaryIO) -> None:
+    from catalog.importers import read_file
+
+    path, mapping, chunk = pickle.load(source)
+    batch: list[PreparedRecord | RecordError] = []
+    prepared = 0
+    try:
+        for record in read_file(path, mapping):
+            if isinstance(record, RecordError):
+                batch.append(record)
+                continue
+            batch.append(prepare(record))
+            prepared += 1
+            if prepared >= chunk:
+                _send(out, "records", batch)
+                batch, prepared = [], 0
+    except CatalogImportError as exc:
+        _send(out, "records", batch)
+        _send(out, "error", exc)
+        return
+    except Exception as exc:  # reported to the importing process, which raises it there
+        _send(out, "failed", f"{type(exc).__name__}: {exc}")
+        return
+    _send(out, "records", batch)
+    _send(out, "end", None)
+
+
+def main() -> None:
+    """The reading process: arguments as one pickle on stdin, chunks as pickles on stdout."""
+    import gc
+
+    gc.disable()  # ~40 small objects per record, none of them cyclic: the collector would only walk the heap
+    protocol = sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not land in the pickle stream
+    try:
+        _serve(sys.stdin.buffer, protocol)
+    except BrokenPipeError:
+        # The importing process is gone (killed, or it stopped reading): nothing is left to do.
+        os._exit(0)

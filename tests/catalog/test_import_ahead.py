@@ -1,0 +1,157 @@
+"""Reading an import file in a second process (`read_file_ahead`): same records, same index, errors carried over,
+and no reading process left behind when the importing one stops or is killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from catalog.db import Database
+from catalog.importers import (
+    CatalogWriter,
+    PreparedRecord,
+    RecordError,
+    UnreadableFile,
+    read_file,
+    read_file_ahead,
+)
+from catalog.importers.prepared import prepare
+from catalog.model import Branch
+from catalog.search import TitleToken, reindex_all, search_catalog
+
+ROWS = [
+    "红楼梦,曹雪芹 著,978-7-02-000220-7,人民文学出版社,2008,I242.4,I242.4/C12,TS0000001,F区 1排 2层",
+    "红楼梦,曹雪芹 著,978-7-02-000220-7,人民文学出版社,2008,I242.4,I242.4/C12,TS0000002,F区 1排 2层",
+    "中国历史十五讲,张岂之 主编,7301058470,北京大学出版社,2003,K20,K20/Z15,TS0000003,D区 2排 1层",
+    "无书号的书,佚名,,某出版社,1999,I247,I247/1,TS0000004,F区",
+    "坏书号,某人,978-7-02-000220-8,某社,2010,I247,,TS0000005,",
+    "Python编程：从入门到实践,[美] 埃里克·马瑟斯 著,9787115428028,人民邮电出版社,2016,TP311.561,TP311.561/M47,"
+    "TS0000006,A区",
+]
+HEADER = "题名,责任者,ISBN,出版社,出版年,中图分类号,索书号,条码号,馆藏地"
+
+
+def _export(path: Path, rows: list[str]) -> Path:
+    path.write_bytes(("\n".join([HEADER, *rows]) + "\n").encode("gb18030"))
+    return path
+
+
+def _children() -> set[int]:
+    pid = os.getpid()
+    found: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            found.update(int(p) for p in handle.read().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _comparable(record: PreparedRecord | RecordError) -> object:
+    """Tokens come out of sets, whose order differs between processes (string hashing): compare them as sets."""
+    if isinstance(record, RecordError):
+        return record
+    rows = json.loads("[" + record.tokens.replace("#", "0") + "]")
+    return record.record, record.pinyin, {tuple(row) for row in rows}
+
+
+def test_the_reading_process_yields_what_read_file_and_prepare_give(tmp_path: Path) -> None:
+    path = _export(tmp_path / "books.csv", ROWS * 3)
+    inline = [r if isinstance(r, RecordError) else prepare(r) for r in read_file(path)]
+    ahead = list(read_file_ahead(path, chunk=2, min_bytes=0))
+    assert all(isinstance(r, PreparedRecord | RecordError) for r in ahead)
+    assert [_comparable(r) for r in ahead] == [_comparable(r) for r in inline]
+    assert sum(isinstance(r, RecordError) for r in ahead) == 3
+
+
+def test_small_files_are_read_in_this_process(tmp_path: Path) -> None:
+    path = _export(tmp_path / "books.csv", ROWS)
+    before = _children()
+    records = read_file_ahead(path)
+    first = next(iter(records))
+    assert not isinstance(first, PreparedRecord)
+    assert _children() == before
+
+
+def _tokens(db: Database) -> set[tuple[str, int, int]]:
+    with db.read() as s:
+        return {tuple(row) for row in s.execute(select(TitleToken.token, TitleToken.title_id, TitleToken.field))}
+
+
+def test_an_import_read_ahead_indexes_as_reindexing_does(database: Database, tmp_path: Path) -> None:
+    with database.unit_of_work() as s:
+        s.add(Branch(code="B1", name="书房"))
+    path = _export(tmp_path / "books.csv", ROWS)
+    summary = CatalogWriter(database, "B1").write(read_file_ahead(path, chunk=2, min_bytes=0))
+    assert (summary.added, summary.rejected, summary.copies_added) == (4, 1, 5)
+    written = _tokens(database)
+    with database.unit_of_work() as s:
+        reindex_all(s)
+    assert _tokens(database) == written and written
+    with database.read() as s:
+        assert [h.title for h in search_catalog(s, "hlm").hits] == ["红楼梦"]
+        assert [h.title for h in search_catalog(s, "python 编程").hits] == ["Python编程：从入门到实践"]
+    again = CatalogWriter(database, "B1").write(read_file_ahead(path, chunk=2, min_bytes=0))
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
+    assert _tokens(database) == written
+
+
+def test_an_unreadable_file_is_reported_from_the_reading_process(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not really a workbook" * 100)
+    with pytest.raises(UnreadableFile, match=r"junk\.xlsx: not a readable \.xlsx workbook"):
+        list(read_file_ahead(junk, min_bytes=0))
+
+
+def test_stopping_early_ends_the_reading_process(tmp_path: Path) -> None:
+    path = _export(tmp_path / "books.csv", ROWS * 2000)
+    before = _children()
+    records = read_file_ahead(path, chunk=100, min_bytes=0)
+    next(iter(records))
+    (child,) = _children() - before
+    records.close()  # type: ignore[attr-defined]
+    assert not _alive(child)
+
+
+WORKER = """
+import sys, time
+from pathlib import Path
+from catalog.importers import read_file_ahead
+records = read_file_ahead(Path(sys.argv[1]), chunk=100, min_bytes=0)
+next(iter(records))
+print("reading", flush=True)
+time.sleep(60)
+"""
+
+
+def test_killing_the_importing_process_ends_the_reading_process(tmp_path: Path) -> None:
+    path = _export(tmp_path / "books.csv", ROWS * 2000)
+    importer = subprocess.Popen([sys.executable, "-c", WORKER, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert importer.stdout is not None and importer.stdout.readline() == "reading\n"
+        with open(f"/proc/{importer.pid}/task/{importer.pid}/children") as handle:
+            (reader,) = (int(p) for p in handle.read().split())
+        os.kill(importer.pid, signal.SIGKILL)
+        importer.wait()
+        deadline = time.monotonic() + 20
+        while _alive(reader) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(reader), "the reading process outlived the import it was reading for"
+    finally:
+        if importer.poll() is None:
+            importer.kill()
+            importer.wait()
