@@ -19,7 +19,7 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Set
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -39,8 +39,14 @@ class ReaderFailed(CatalogImportError):
 
 
 def read_file_ahead(path: Path, mapping: ImportMapping | None = None, *, chunk: int | None = None,
+                    stored_isbns: Callable[[], Set[str]] | None = None,
                     min_bytes: int = AHEAD_MIN_BYTES) -> Iterator[TitleRecord | PreparedRecord | RecordError]:
-    """`read_file`'s records, prepared in a second process in chunks of `chunk` (the writer's chunk size)."""
+    """`read_file`'s records, prepared in a second process in chunks of `chunk` (the writer's chunk size).
+
+    `stored_isbns` (`CatalogWriter.stored_isbns`) names the titles the catalog already has: their records are sent
+    unprepared, so that re-importing a file does not cut tokens that nothing will write. It is only a hint: the
+    writer prepares whatever it finds new after all.
+    """
     from catalog.importers import read_file
     from catalog.importers.writer import CHUNK
 
@@ -50,17 +56,18 @@ def read_file_ahead(path: Path, mapping: ImportMapping | None = None, *, chunk: 
         small = True  # read_file reports it
     if small:
         return read_file(path, mapping)
-    return _from_child(path, mapping, chunk or CHUNK)
+    return _from_child(path, mapping, chunk or CHUNK, frozenset(stored_isbns() if stored_isbns else ()))
 
 
-def _from_child(path: Path, mapping: ImportMapping | None, chunk: int) -> Iterator[PreparedRecord | RecordError]:
+def _from_child(path: Path, mapping: ImportMapping | None, chunk: int,
+                stored: frozenset[str]) -> Iterator[PreparedRecord | RecordError]:
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
     child = subprocess.Popen([sys.executable, "-c", "from catalog.importers.ahead import main; main()"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     assert child.stdin is not None and child.stdout is not None
     try:
-        pickle.dump((path, mapping, chunk), child.stdin)
+        pickle.dump((path, mapping, chunk, stored), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         child.stdin.close()
         while True:
             try:
@@ -91,7 +98,7 @@ def _send(out: BinaryIO, kind: str, payload: Any) -> None:
 def _serve(source: BinaryIO, out: BinaryIO) -> None:
     from catalog.importers import read_file
 
-    path, mapping, chunk = pickle.load(source)
+    path, mapping, chunk, stored = pickle.load(source)
     batch: list[PreparedRecord | RecordError] = []
     prepared = 0
     try:
@@ -99,7 +106,7 @@ def _serve(source: BinaryIO, out: BinaryIO) -> None:
             if isinstance(record, RecordError):
                 batch.append(record)
                 continue
-            batch.append(prepare(record))
+            batch.append(PreparedRecord(record) if record.isbn13 in stored else prepare(record))
             prepared += 1
             if prepared >= chunk:
                 _send(out, "records", batch)

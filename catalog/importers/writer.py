@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from catalog import clc
 from catalog.db import Database
-from catalog.importers.prepared import PreparedRecord, prepare
+from catalog.importers.prepared import PreparedRecord
 from catalog.importers.records import RecordError, TitleRecord
 from catalog.model import Branch, Item, ItemStatus, Title
 from catalog.search.index import index_titles, insert_title_tokens, pinyin_columns
@@ -90,6 +90,11 @@ class CatalogWriter:
         """Keys of titles created by this import (dry run: never written, so remembered here)."""
         self._planned_barcodes: dict[str, tuple[str, ...]] = {}
 
+    def stored_isbns(self) -> set[str]:
+        """ISBNs of the titles in the catalog (for `read_file_ahead`, which need not prepare their records)."""
+        with self.db.read() as session:
+            return set(session.scalars(select(Title.isbn13).where(Title.isbn13.is_not(None))))
+
     def write(self, records: Iterable[TitleRecord | PreparedRecord | RecordError],
               progress: Callable[[ImportSummary], None] | None = None) -> ImportSummary:
         """Records as a parser yields them, or prepared ahead (`catalog.importers.ahead.read_file_ahead`)."""
@@ -100,7 +105,7 @@ class CatalogWriter:
                 summary.rejected += 1
                 summary.errors.append(record)
                 continue
-            chunk.append(record if isinstance(record, PreparedRecord) else prepare(record))
+            chunk.append(record if isinstance(record, PreparedRecord) else PreparedRecord(record))
             if len(chunk) >= CHUNK:
                 self._write_chunk(chunk, summary)
                 chunk = []
@@ -204,7 +209,7 @@ class CatalogWriter:
             row.update(isbn13=record.isbn13,
                        category=record.category or (clc.category_for(record.clc_class) if record.clc_class
                                                     else "culture_art"),
-                       language=record.language or "chi", **prepared.pinyin)
+                       language=record.language or "chi", **prepared.pinyin_columns())
             plan.new_titles.append((prepared, row))
             new_by_key[key] = record
             target = record
@@ -247,7 +252,7 @@ class CatalogWriter:
             for title_id, (prepared, _row) in zip(ids, plan.new_titles, strict=True):
                 new_ids[id(prepared.record)] = title_id
                 self._planned[_key(prepared.record)] = title_id
-                tokens.append((title_id, prepared.tokens))
+                tokens.append((title_id, prepared.index_tokens()))
             if not self.dry_run:
                 # In key order (`insert_title_tokens`): each b-tree page of the token index is then filled once
                 # per chunk, not once per title (tokens of one title are spread over the whole index).

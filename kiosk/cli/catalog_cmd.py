@@ -128,7 +128,8 @@ def import_files(
                                                  f"✗{summary.rejected})")
 
                 try:
-                    summary = writer.write(read_file_ahead(path, field_mapping), progress=show)
+                    summary = writer.write(read_file_ahead(path, field_mapping, stored_isbns=writer.stored_isbns),
+                                           progress=show)
                 except CatalogImportError as exc:
                     unreadable.append(str(exc))
                     bar.update(task, description=f"{path.name}: unreadable")

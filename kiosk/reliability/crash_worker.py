@@ -62,7 +62,7 @@ def import_catalog(url: str, path: Path, branch_code: str) -> None:
     print("ready", flush=True)
     # As `kiosk catalog import` reads a large file: in a second process (here whatever the size), so that kills
     # also land while that process is reading ahead.
-    catalog_writer.write(read_file_ahead(path, min_bytes=0))
+    catalog_writer.write(read_file_ahead(path, stored_isbns=catalog_writer.stored_isbns, min_bytes=0))
     print("done", flush=True)
 
 

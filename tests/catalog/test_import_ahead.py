@@ -78,6 +78,13 @@ def test_the_reading_process_yields_what_read_file_and_prepare_give(tmp_path: Pa
     assert sum(isinstance(r, RecordError) for r in ahead) == 3
 
 
+def test_records_of_stored_isbns_come_unprepared(tmp_path: Path) -> None:
+    path = _export(tmp_path / "books.csv", ROWS)
+    ahead = list(read_file_ahead(path, min_bytes=0, stored_isbns=lambda: {"9787020002207"}))
+    prepared = {r.record.title: r.tokens is not None for r in ahead if isinstance(r, PreparedRecord)}
+    assert prepared == {"红楼梦": False, "中国历史十五讲": True, "无书号的书": True, "Python编程：从入门到实践": True}
+
+
 def test_small_files_are_read_in_this_process(tmp_path: Path) -> None:
     path = _export(tmp_path / "books.csv", ROWS)
     before = _children()
@@ -96,8 +103,10 @@ def test_an_import_read_ahead_indexes_as_reindexing_does(database: Database, tmp
     with database.unit_of_work() as s:
         s.add(Branch(code="B1", name="书房"))
     path = _export(tmp_path / "books.csv", ROWS)
-    summary = CatalogWriter(database, "B1").write(read_file_ahead(path, chunk=2, min_bytes=0))
-    assert (summary.added, summary.rejected, summary.copies_added) == (4, 1, 5)
+    # A wrong hint (红楼梦 is not stored yet): its records come unprepared and the writer prepares them itself.
+    wrong = CatalogWriter(database, "B1").write(read_file_ahead(path, chunk=2, min_bytes=0,
+                                                                stored_isbns=lambda: {"9787020002207"}))
+    assert (wrong.added, wrong.rejected, wrong.copies_added) == (4, 1, 5)
     written = _tokens(database)
     with database.unit_of_work() as s:
         reindex_all(s)
@@ -105,7 +114,9 @@ def test_an_import_read_ahead_indexes_as_reindexing_does(database: Database, tmp
     with database.read() as s:
         assert [h.title for h in search_catalog(s, "hlm").hits] == ["红楼梦"]
         assert [h.title for h in search_catalog(s, "python 编程").hits] == ["Python编程：从入门到实践"]
-    again = CatalogWriter(database, "B1").write(read_file_ahead(path, chunk=2, min_bytes=0))
+    writer = CatalogWriter(database, "B1")
+    assert writer.stored_isbns() == {"9787020002207", "9787301058473", "9787115428028"}
+    again = writer.write(read_file_ahead(path, chunk=2, min_bytes=0, stored_isbns=writer.stored_isbns))
     assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
     assert _tokens(database) == written
 
