@@ -350,7 +350,7 @@ def _ensure_content(session: Session, branch: Branch, now: datetime) -> tuple[in
     for n, (title, author, narrator, category, minutes) in enumerate(words.AUDIO_BOOKS):
         url = f"https://audio.example.cn/suojin/{1001 + n}"
         if url not in urls:
-            books.append(AudioBook(branch_id=branch.id, title=title, author=author, narrator=f"播音：{narrator}",
+            books.append(AudioBook(branch_id=branch.id, title=title, author=author, narrator=narrator,
                                    category=category, url=url, duration_min=minutes))
     session.add_all(books)
     return events, len(notices), len(books)

@@ -51,6 +51,9 @@ BROWSE_IDLE_S = 90.0
 visitor should meet the attract screen)."""
 BRANCH_REFRESH_S = 300.0
 OCCUPANCY_REFRESH_S = 30.0
+NIGHT_WAKE_S = 60.0
+"""At night a touch lifts the attract screen's dimming for this long: whoever is tapping reads it at full contrast;
+the burn-in guard returns when the room is quiet again."""
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -66,6 +69,8 @@ class KioskApp(App):
     lang = StringProperty(i18n.DEFAULT_LANGUAGE)
     elder = BooleanProperty(False)
     night = BooleanProperty(False)
+    awake = BooleanProperty(False)
+    """Someone touched the screen in the last NIGHT_WAKE_S seconds (the night dimming waits)."""
     portrait = BooleanProperty(False)
     view = ObjectProperty(SessionView(), rebind=True)
     branch = ObjectProperty(None, allownone=True, rebind=True)
@@ -134,6 +139,7 @@ class KioskApp(App):
         self._idle_deadline: float | None = None
         self._last_local_touch = _time.monotonic()
         self._notice_event: Any = None
+        self._sleep_event = Clock.create_trigger(lambda _dt: setattr(self, "awake", False), NIGHT_WAKE_S)
         self.lang = settings.kiosk.language
         self.elder = settings.ui.elder_mode
         self.title = "24小时智慧书房"
@@ -250,6 +256,14 @@ class KioskApp(App):
             return self.t("ui.app.title", lang)
         return branch.name_en if (lang or self.lang) == "en" and branch.name_en else branch.name
 
+    def branch_label(self, name: str, lang: str | None = None) -> str:
+        """A branch named by the core or the catalog (a receipt, a copy's location): this branch's English name in
+        English when that is the one meant; any other branch keeps the name it has."""
+        branch = self.branch
+        if branch is not None and name == branch.name:
+            return self.branch_name(branch, lang)
+        return name
+
     # ------------------------------------------------------------------ session views
     def attach(self, session: SessionPort) -> None:
         """Serve another session (a restart of the core, or the next test): its views replace the current one."""
@@ -310,6 +324,9 @@ class KioskApp(App):
     def user_touched(self) -> None:
         """Every tap: keep the visit alive; the core resets its idle timer."""
         self._last_local_touch = _time.monotonic()
+        self.awake = True
+        self._sleep_event.cancel()
+        self._sleep_event()
         if self.view.screen is not Screen.ATTRACT or self.view.idle_warning_remaining_s is not None:
             self.session.touch()
 

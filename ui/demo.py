@@ -310,7 +310,7 @@ class DemoBrowser:
     def audio_books(self) -> Sequence[AudioBookView]:
         names = ("论语故事", "红楼梦（精选）", "边城", "朝花夕拾", "西游记（少儿版）", "唐诗三百首", "骆驼祥子",
                  "中国历史故事")
-        return [AudioBookView(i + 1, name, "经典", "播音员 王芳", "culture_art",
+        return [AudioBookView(i + 1, name, "经典", "王芳", "culture_art",
                               f"https://audio.example.cn/a/{1000 + i}", 35 + 7 * i) for i, name in enumerate(names)]
 
 

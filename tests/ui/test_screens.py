@@ -553,3 +553,34 @@ def test_attract_clock_stays_inside_its_panel_with_large_english_text(kiosk_ui: 
         h.tap("lang")
         h.set_size(1280, 800)
         h.settle()
+
+
+def test_night_dims_only_the_idle_attract_screen_and_a_touch_lifts_it(kiosk_ui: Any) -> None:
+    """At night the attract screen is dimmed against burn-in; every other screen (a visit in progress) is not, and
+    whoever taps the attract screen reads it at full contrast."""
+    from datetime import UTC, datetime
+
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    night = datetime(2026, 11, 22, 15, 40, tzinfo=UTC)  # 23:40 in Shanghai
+    saved = h.app._now
+    h.app._now = lambda: night.astimezone(h.app.settings.tz)
+    h.app.awake = False
+    try:
+        h.app.refresh_clock()
+        h.pump(2)
+        assert h.app.night and h.app.root.dimmed
+        _publish_from_thread(h, demo_views()["menu"])
+        assert h.app.root.manager.current == "menu"
+        assert not h.app.root.dimmed
+        _publish_from_thread(h, demo_views()["attract"])
+        assert h.app.root.manager.current == "attract" and h.app.root.dimmed
+        h.tap("borrow")
+        assert h.app.awake and not h.app.root.dimmed
+        h.app.awake = False  # NIGHT_WAKE_S without a touch
+        h.pump(1)
+        assert h.app.root.dimmed
+    finally:
+        h.app._now = saved
+        h.app.refresh_clock()

@@ -36,6 +36,11 @@ class KioskScreen(Screen):
     """Base: every screen has the top bar (home, clock, 中/EN, elder mode, help)."""
 
 
+SEP = "\u00a0\u00a0·  "
+"""Between the parts of a line (author · publisher · ISBN): no-break spaces before the dot, so a wrapped line ends
+with "·" and the next one never starts with it."""
+
+
 def _pick(zh: str, en: str, lang: str) -> str:
     """The librarian's English text on an English screen; the Chinese one when they gave none (never a blank)."""
     return en if lang == "en" and en else zh
@@ -126,7 +131,7 @@ class AccountScreen(KioskScreen):
                 due = app.t("ui.account.overdue", lang) + "  " + due
             rows.append({
                 "title": loan.title,
-                "detail": due if loan.renewable else due + "  ·  " + app.msg(loan.refusal, lang),
+                "detail": due if loan.renewable else due + SEP + app.msg(loan.refusal, lang),
                 "loan_id": loan.loan_id,
                 "renewable": loan.renewable,
                 "overdue": loan.overdue,
@@ -144,7 +149,8 @@ class ReceiptScreen(KioskScreen):
         if receipt is None:
             return ""
         app = _app()
-        lines = [receipt.branch_name, f"{receipt.masked_name}  {app.fmt_datetime(receipt.at, lang)}", ""]
+        lines = [app.branch_label(receipt.branch_name, lang),
+                 f"{receipt.masked_name}  {app.fmt_datetime(receipt.at, lang)}", ""]
         for line in receipt.lines:
             action = app.t(f"ui.receipt.{line.action}", lang)
             due = app.t("ui.borrow.due", lang, date=app.fmt_date(line.due_at, lang)) if line.due_at else ""
@@ -372,7 +378,7 @@ class OverduePanel(BoxLayout):
             return app.t("ui.librarian.overdue_none", lang)
         size = max(1, int(app.page_size))
         pages = (page.total + size - 1) // size
-        return "  ·  ".join((app.t("ui.librarian.overdue_count", lang, total=page.total),
+        return SEP.join((app.t("ui.librarian.overdue_count", lang, total=page.total),
                              app.t("ui.librarian.page", lang, page=page.offset // size + 1, pages=pages)))
 
     def rows(self, page: Any, lang: str, _elder: bool) -> list[dict[str, Any]]:
@@ -630,7 +636,7 @@ class FindScreen(KioskScreen):
             avail = app.t("ui.find.available", lang, available=hit.available, copies=hit.copies)
             rows.append({
                 "title": hit.title,
-                "detail": "  ·  ".join(x for x in (hit.authors, avail, shelf) if x),
+                "detail": SEP.join(x for x in (hit.authors, avail, shelf) if x),
                 "title_id": hit.title_id,
                 "available": hit.available > 0,
             })
@@ -672,7 +678,7 @@ class DetailScreen(KioskScreen):
         parts = [hit.authors, hit.publisher, str(hit.pub_year or ""), f"ISBN {hit.isbn13}" if hit.isbn13 else "",
                  app.t("ui.detail.call_number", lang, call=hit.call_number) if hit.call_number else ""]
         # The line wraps between parts, never inside one ("Call" / "no. I247.55"): no-break spaces within a part.
-        return "  ·  ".join(p.replace(" ", "\u00a0") for p in parts if p)
+        return SEP.join(p.replace(" ", "\u00a0") for p in parts if p)
 
     def copy_rows(self, detail: TitleDetail | None, lang: str) -> list[dict[str, Any]]:
         if detail is None:
@@ -684,7 +690,8 @@ class DetailScreen(KioskScreen):
                                     copy.status)
             due = app.t("ui.borrow.due", lang, date=app.fmt_date(copy.due_at, lang)) if copy.due_at else ""
             rows.append({"title": f"{copy.barcode}  ·  {status}",
-                         "detail": "  ·  ".join(x for x in (copy.branch_name, copy.shelf_location, due) if x),
+                         "detail": SEP.join(x for x in (app.branch_label(copy.branch_name, lang),
+                                                            copy.shelf_location, due) if x),
                          "mark": "✓" if copy.status == "available" else "·",
                          "mark_color": app.c_success if copy.status == "available" else app.c_muted})
         return rows
@@ -770,9 +777,10 @@ class AboutScreen(KioskScreen):
         lines = []
         for center in branch.nearby:
             dist = app.t("ui.about.distance", lang, km=f"{center.distance_km:.1f}") if center.distance_km else ""
-            lines.append("  ·  ".join(x for x in (_pick(center.name, center.name_en, lang),
-                                                  _pick(center.address, center.address_en, lang), dist,
-                                                  _pick(center.hours, center.hours_en, lang)) if x))
+            parts = (_pick(center.name, center.name_en, lang), _pick(center.address, center.address_en, lang), dist,
+                     _pick(center.hours, center.hours_en, lang))
+            # A bullet per center, as the rooms have: a center wrapping onto a second line stays one entry.
+            lines.append("•\u00a0" + SEP.join(x for x in parts if x))
         return "\n".join(lines) or app.t("ui.about.no_nearby", lang)
 
     def events_text(self, branch: BranchInfo | None, lang: str) -> str:
@@ -783,8 +791,9 @@ class AboutScreen(KioskScreen):
         for event in branch.events:
             title = event.title_en if lang == "en" and event.title_en else event.title
             room = _pick(event.room, event.room_en, lang)
-            lines.append(f"{app.fmt_datetime(event.starts_at, lang)}  {title}  ({room})" if room
-                         else f"{app.fmt_datetime(event.starts_at, lang)}  {title}")
+            line = f"{app.fmt_datetime(event.starts_at, lang)}  {title}  ({room})" if room \
+                else f"{app.fmt_datetime(event.starts_at, lang)}  {title}"
+            lines.append(f"•\u00a0{line}")
         return "\n".join(lines) or app.t("ui.about.no_events", lang)
 
 
@@ -811,8 +820,11 @@ class AudioScreen(KioskScreen):
         cards = []
         for book in books[offset : offset + page_size]:
             minutes = app.t("ui.audio.minutes", lang, minutes=book.duration_min) if book.duration_min else ""
+            # The label is the UI's, in the visitor's language (older demo data carried "播音：" in the name).
+            name = book.narrator.removeprefix("播音：").removeprefix("播音:").strip()
+            narrator = app.t("ui.audio.narrator", lang, name=name) if name else ""
             cards.append({"title": book.title,
-                          "detail": "  ·  ".join(x for x in (book.author, book.narrator, minutes) if x),
+                          "detail": SEP.join(x for x in (book.author, narrator, minutes) if x),
                           "url": book.url})
         return cards
 
@@ -822,7 +834,8 @@ class IdleOverlay(FloatLayout):
 
 
 class KioskRoot(FloatLayout):
-    manager = ObjectProperty(None)
+    manager = ObjectProperty(None, rebind=True)
+    """rebind: the dimming rule follows `manager.current` of the manager set after the kv rule was applied."""
     dimmed = BooleanProperty(False)
     """The attract screen at night: dimmed (and shifted by a few pixels now and then) against burn-in."""
 
