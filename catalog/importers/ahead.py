@@ -67,8 +67,12 @@ def _from_child(path: Path, mapping: ImportMapping | None, chunk: int,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     assert child.stdin is not None and child.stdout is not None
     try:
-        pickle.dump((path, mapping, chunk, stored), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        child.stdin.close()
+        try:
+            pickle.dump((path, mapping, chunk, stored), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            child.stdin.close()
+        except BrokenPipeError:
+            raise ReaderFailed(f"the reading process for {path.name} exited with code {child.wait()} "
+                               "before it was told what to read") from None
         while True:
             try:
                 kind, payload = pickle.load(child.stdout)

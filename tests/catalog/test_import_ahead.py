@@ -23,6 +23,7 @@ from catalog.importers import (
     read_file,
     read_file_ahead,
 )
+from catalog.importers.ahead import ReaderFailed
 from catalog.importers.prepared import prepare
 from catalog.model import Branch
 from catalog.search import TitleToken, reindex_all, search_catalog
@@ -135,6 +136,18 @@ def test_stopping_early_ends_the_reading_process(tmp_path: Path) -> None:
     next(iter(records))
     (child,) = _children() - before
     records.close()  # type: ignore[attr-defined]
+    assert not _alive(child)
+
+
+def test_a_reading_process_that_dies_is_an_import_error(tmp_path: Path) -> None:
+    path = _export(tmp_path / "books.csv", ROWS * 2000)
+    before = _children()
+    records = read_file_ahead(path, chunk=100, min_bytes=0)
+    next(iter(records))
+    (child,) = _children() - before
+    os.kill(child, signal.SIGKILL)
+    with pytest.raises(ReaderFailed, match=r"books\.csv exited with code -9 before the end of the file"):
+        list(records)
     assert not _alive(child)
 
 
