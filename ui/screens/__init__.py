@@ -777,8 +777,9 @@ class AboutScreen(KioskScreen):
         lines = []
         for center in branch.nearby:
             dist = app.t("ui.about.distance", lang, km=f"{center.distance_km:.1f}") if center.distance_km else ""
-            parts = (_pick(center.name, center.name_en, lang), _pick(center.address, center.address_en, lang), dist,
-                     _pick(center.hours, center.hours_en, lang))
+            # The distance ("about 0.8 km") never breaks inside: no-break spaces within it.
+            parts = (_pick(center.name, center.name_en, lang), _pick(center.address, center.address_en, lang),
+                     dist.replace(" ", "\u00a0"), _pick(center.hours, center.hours_en, lang))
             # A bullet per center, as the rooms have: a center wrapping onto a second line stays one entry.
             lines.append("•\u00a0" + SEP.join(x for x in parts if x))
         return "\n".join(lines) or app.t("ui.about.no_nearby", lang)
