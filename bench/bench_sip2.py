@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -111,6 +112,7 @@ def main() -> None:
     if args.switch_interval_ms is not None:
         sys.setswitchinterval(args.switch_interval_ms / 1000)
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         db = Database.from_url(url, pool_size=args.clients + 2)
@@ -140,6 +142,8 @@ def main() -> None:
     print(f"pairs/s: {len(latencies) / elapsed:.1f}  requests/s: {2 * len(latencies) / elapsed:.1f}")
     print(f"pair latency ms: median {statistics.median(latencies) * 1000:.1f}  p99 {p99 * 1000:.1f}  "
           f"max {latencies[-1] * 1000:.1f}")
+    # Latency here is mostly waiting for a core: say how busy the machine was, so runs can be compared honestly.
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     for failure in failures[:5]:
         print("  failed:", failure)
 

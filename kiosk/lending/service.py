@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Result, func, select, update
+from sqlalchemy import Connection, CursorResult, Result, func, select, update
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
@@ -165,10 +165,11 @@ class Circulation:
         local_day = start.astimezone(tz).date() + timedelta(days=days)
         return datetime.combine(local_day, time(23, 59, 59), tz).astimezone(UTC)
 
-    def _audit(self, s: Session, action: str, outcome: str, *, patron_id: int | None = None,
+    def _audit(self, s: Session | Connection, action: str, outcome: str, *, patron_id: int | None = None,
                item_id: int | None = None, loan_id: int | None = None, detail: Mapping[str, Any] | None = None) -> None:
         # A Core insert on the transaction's connection: no ORM object to flush (see `kiosk.lending.statements`).
-        s.connection().execute(sql.INSERT_AUDIT, {
+        conn = s.connection() if isinstance(s, Session) else s
+        conn.execute(sql.INSERT_AUDIT, {
             "at": self.clock(), "kiosk_id": self.kiosk_id, "branch_id": self.branch().id, "action": action,
             "outcome": outcome, "patron_id": patron_id, "item_id": item_id, "loan_id": loan_id,
             "detail": dict(detail or {})})
@@ -185,18 +186,19 @@ class Circulation:
     # ------------------------------------------------------------------ patrons
     def standing(self, patron_id: int) -> PatronStanding:
         with self.db.read() as s:
-            row = s.connection().execute(sql.PATRON, {"p_patron": patron_id}).one_or_none()
+            conn = s.connection()
+            row = conn.execute(sql.PATRON, {"p_patron": patron_id}).one_or_none()
             if row is None:
                 raise LookupError(f"patron {patron_id} not found")
-            return self._standing(s, PatronRecord(*row))
+            return self._standing(conn, PatronRecord(*row))
 
-    def _loans(self, s: Session, patron_id: int) -> tuple[LoanRecord, ...]:
-        rows = s.connection().execute(sql.OPEN_LOANS, {"p_patron": patron_id}).all()
+    def _loans(self, conn: Connection, patron_id: int) -> tuple[LoanRecord, ...]:
+        rows = conn.execute(sql.OPEN_LOANS, {"p_patron": patron_id}).all()
         return tuple(LoanRecord(*row) for row in rows)
 
-    def _standing(self, s: Session, patron: PatronRecord) -> PatronStanding:
+    def _standing(self, conn: Connection, patron: PatronRecord) -> PatronStanding:
         policy = self.branch().policy
-        loans = self._loans(s, patron.id)
+        loans = self._loans(conn, patron.id)
         now = self.clock()
         overdue = sum(1 for loan in loans if loan.due_at < now)
         blocks: list[Refusal] = []
@@ -209,7 +211,7 @@ class Circulation:
         if any(now - loan.due_at > limit_days for loan in loans):
             blocks.append(PatronBlocked(reason="overdue", days=policy.block_when_overdue_days))
         if policy.block_when_fines_cents:
-            owed = int(s.connection().execute(sql.FINES_OWED, {"p_patron": patron.id}).scalar() or 0)
+            owed = int(conn.execute(sql.FINES_OWED, {"p_patron": patron.id}).scalar() or 0)
             if owed >= policy.block_when_fines_cents:
                 blocks.append(PatronBlocked(reason="fines", amount=f"{owed / 100:.2f}"))
         return PatronStanding(patron, loans, patron.max_loans or policy.max_loans, tuple(blocks), overdue)
@@ -249,9 +251,9 @@ class Circulation:
             return patron.id
 
     # ------------------------------------------------------------------ items
-    def _item_for_update(self, s: Session, barcode: str) -> sql.ItemRow:
+    def _item_for_update(self, conn: Connection, barcode: str) -> sql.ItemRow:
         """The copy's row (with its title and home branch name), locked; a refusal when there is none."""
-        item = s.connection().execute(sql.ITEM_FOR_UPDATE, {"p_barcode": barcode}).one_or_none()
+        item = conn.execute(sql.ITEM_FOR_UPDATE, {"p_barcode": barcode}).one_or_none()
         if item is None:
             if looks_like_isbn(barcode):
                 raise IsbnNotItem(barcode=barcode)
@@ -273,8 +275,8 @@ class Circulation:
             patron = conn.execute(sql.PATRON_FOR_UPDATE, {"p_patron": patron_id}).one_or_none()
             if patron is None:
                 raise NoResultFound(f"patron {patron_id} not found")
-            standing = self._standing(s, PatronRecord(*patron))
-            item = self._item_for_update(s, barcode)
+            standing = self._standing(conn, PatronRecord(*patron))
+            item = self._item_for_update(conn, barcode)
             title = item.title
             if item.status == ItemStatus.ON_LOAN:
                 mine = next((loan for loan in standing.loans if loan.item_id == item.id), None)
@@ -297,7 +299,7 @@ class Circulation:
             key = inserted.inserted_primary_key
             assert key is not None
             loan_id = int(key[0])
-            self._audit(s, "checkout", "ok", patron_id=patron_id, item_id=item.id, loan_id=loan_id)
+            self._audit(conn, "checkout", "ok", patron_id=patron_id, item_id=item.id, loan_id=loan_id)
             return CheckoutResult(loan_id, barcode, title, due_at, len(standing.loans) + 1, standing.max_loans)
 
     def checkin(self, barcode: str) -> CheckinResult:
@@ -312,7 +314,7 @@ class Circulation:
         now = self.clock()
         with self.db.unit_of_work() as s:
             conn = s.connection()
-            item = self._item_for_update(s, barcode)
+            item = self._item_for_update(conn, barcode)
             title = item.title
             loan = conn.execute(sql.OPEN_LOAN_OF_ITEM, {"p_item": item.id}).one_or_none()
             if loan is None:
@@ -333,7 +335,7 @@ class Circulation:
             days_late, fine = self.fine_for(loan.due_at, now)
             if fine:
                 conn.execute(sql.SET_FINE, {"p_loan": loan.id, "p_fine": fine})
-            self._audit(s, "checkin", "in_transit" if in_transit else "ok", patron_id=loan.patron_id,
+            self._audit(conn, "checkin", "in_transit" if in_transit else "ok", patron_id=loan.patron_id,
                         item_id=item.id, loan_id=loan.id,
                         detail={"overdue": was_overdue, "days_late": days_late, "fine_cents": fine})
             return CheckinResult(barcode, title, loan.patron_id, was_overdue, in_transit, item.home_branch,
