@@ -248,15 +248,15 @@ class CatalogWriter:
             else:
                 ids = list(connection.scalars(insert(Title).returning(Title.id, sort_by_parameter_order=True),
                                               rows))
-            tokens: list[tuple[int, str]] = []
             for title_id, (prepared, _row) in zip(ids, plan.new_titles, strict=True):
                 new_ids[id(prepared.record)] = title_id
                 self._planned[_key(prepared.record)] = title_id
-                tokens.append((title_id, prepared.index_tokens()))
             if not self.dry_run:
                 # In key order (`insert_title_tokens`): each b-tree page of the token index is then filled once
                 # per chunk, not once per title (tokens of one title are spread over the whole index).
-                insert_title_tokens(connection, tokens)
+                insert_title_tokens(connection, [(title_id, prepared.index_tokens())
+                                                 for title_id, (prepared, _row) in zip(ids, plan.new_titles,
+                                                                                       strict=True)])
         if self.dry_run:
             return
         for title_id, changes in plan.title_updates.items():
