@@ -46,6 +46,29 @@ def test_import_reports_rejected_rows_and_is_idempotent(cli: CliRunner, tmp_path
     assert code == 3 and (report["added"], report["unchanged"], report["rejected"]) == (0, 1, 1)
 
 
+def test_a_large_export_is_read_ahead_and_imported_whole(cli: CliRunner, tmp_path: Path, database_url: str) -> None:
+    from catalog.importers.ahead import AHEAD_MIN_BYTES
+    from catalog.isbn import isbn13_check_digit
+
+    lines = ["题名,责任者,ISBN,出版社,条码号,馆藏地"]
+    for n in range(6000):
+        first12 = f"978730{n:06d}"
+        isbn13 = first12 + isbn13_check_digit(first12)
+        lines.append(f"社区图书馆夜读丛书第{n}册 城市与河流的故事,作者{n % 97} 著,{isbn13},某某人民出版社,LG{n:07d},"
+                     f"A区 {n % 9}排")
+    path = tmp_path / "large.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
+    assert path.stat().st_size >= AHEAD_MIN_BYTES
+    code, out = _run(cli, "catalog", "import", str(path), "--json")
+    report = json.loads(out[out.index("{"):])
+    assert code == 0 and (report["added"], report["copies_added"], report["rejected"]) == (6000, 6000, 0)
+    code, out = _run(cli, "catalog", "search", "第5999册", "--json")
+    assert code == 0 and "社区图书馆夜读丛书第5999册 城市与河流的故事" in out and "第5998册" not in out
+    code, out = _run(cli, "catalog", "import", str(path), "--json")
+    report = json.loads(out[out.index("{"):])
+    assert code == 0 and (report["added"], report["updated"], report["unchanged"]) == (0, 0, 6000)
+
+
 def test_import_dry_run_and_file_errors(cli: CliRunner, tmp_path: Path) -> None:
     good = tmp_path / "good.csv"
     good.write_text(CSV.splitlines()[0] + "\n" + CSV.splitlines()[1] + "\n", encoding="utf-8")
