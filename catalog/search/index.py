@@ -64,10 +64,16 @@ def token_rows(title_id: int, *, title: str, authors: str = "", publisher: str =
     return [(t, title_id, f) for t, f in tokens]
 
 
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f#]')
 TITLE_ID_MARK = "#"
 """Stands for the title id in `tokens_json`; tokens are CJK characters, [a-z0-9] and "^", so it never occurs in one."""
-_ESCAPED_MARK = "\\u0023"
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f#,\[\]]')
+"""What a token would need escaped (never, by the token alphabet). Escaped, each becomes a `\\uXXXX` sequence, so a
+row without a backslash is known to hold none of them (the CSV of `insert_title_tokens` relies on it)."""
+
+
+def _escaped(token: str) -> str:
+    quoted = json.dumps(token)
+    return quoted[0] + "".join(f"\\u{ord(c):04x}" if c in "#,[]" else c for c in quoted[1:-1]) + quoted[-1]
 
 
 def tokens_json(*, title: str, authors: str = "", publisher: str = "", isbn13: str | None = None,
@@ -81,8 +87,7 @@ def tokens_json(*, title: str, authors: str = "", publisher: str = "", isbn13: s
     """
     tokens = _title_tokens(title, authors, publisher, isbn13, call_number, title_py, author_py)
     if _NEEDS_ESCAPE.search("".join(t for t, _ in tokens)):  # never, by the token alphabet; cheap to be sure
-        return ",".join(f"[{json.dumps(t).replace(TITLE_ID_MARK, _ESCAPED_MARK)},{TITLE_ID_MARK},{int(f)}]"
-                        for t, f in tokens)
+        return ",".join(f"[{_escaped(t)},{TITLE_ID_MARK},{int(f)}]" for t, f in tokens)
     return ",".join(f'["{t}",{TITLE_ID_MARK},{int(f)}]' for t, f in tokens)
 
 
@@ -91,18 +96,26 @@ def insert_title_tokens(connection: Connection, titles: Sequence[tuple[int, str]
 
     SQLite: one statement expands the JSON and inserts in key order (`ORDER BY` the primary key), so each page of
     the token b-tree is filled once per call, not once per title (a title's tokens are spread over the whole
-    index). PostgreSQL: COPY, as `insert_tokens`.
+    index). PostgreSQL: one COPY of the same rows as CSV, sorted by token, written in one piece.
     """
-    document = "[" + ",".join(tokens.replace(TITLE_ID_MARK, str(title_id)) for title_id, tokens in titles if tokens)
-    document += "]"
-    if document == "[]":
+    rows = ",".join(tokens.replace(TITLE_ID_MARK, str(title_id)) for title_id, tokens in titles if tokens)
+    if not rows:
         return
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(_SQLITE_INSERT_JSON, (document,))
+        connection.exec_driver_sql(_SQLITE_INSERT_JSON, (f"[{rows}]",))
         return
-    rows = [tuple(row) for row in json.loads(document)]
-    rows.sort(key=itemgetter(0))
-    insert_tokens(connection, rows)
+    if "\\" in rows:  # an escaped token (never, by the alphabet): let the JSON parser and write_row quote it
+        parsed = [(token, title_id, field) for token, title_id, field in json.loads(f"[{rows}]")]
+        parsed.sort(key=itemgetter(0))
+        insert_tokens(connection, parsed)
+        return
+    # `["红楼",5,1],["梦",5,1]` is `"红楼",5,1` and `"梦",5,1` in CSV: no token holds a quote, comma or bracket.
+    lines = rows[1:-1].split("],[")
+    lines.sort()  # by token (a shorter token sorts first: its closing quote is below every token character)
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+            "COPY title_tokens (token, title_id, field) FROM STDIN (FORMAT csv)") as copy:
+        copy.write("\n".join(lines) + "\n")
 
 
 def insert_tokens(connection: Connection, rows: Sequence[tuple[str, int, int]]) -> None:

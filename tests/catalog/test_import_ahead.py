@@ -179,3 +179,30 @@ def test_killing_the_importing_process_ends_the_reading_process(tmp_path: Path) 
         if importer.poll() is None:
             importer.kill()
             importer.wait()
+
+
+def test_tokens_that_would_need_escaping_are_stored_as_they_are(database: Database,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token alphabet has no quotes, commas, brackets, backslashes or `#`; if it ever had, the rows still hold
+    exactly the tokens (the JSON and CSV paths must not split or mangle them)."""
+    from catalog.model import Title
+    from catalog.search import index
+
+    with database.unit_of_work() as s:
+        title = Title(title="红楼梦")
+        s.add(title)
+        s.flush()
+        title_id = title.id
+    odd = ['a#,"[]\\b', "x],[y", "c,d", "引号\"", "tab\tline\n"]
+    monkeypatch.setattr(index, "title_tokens", lambda **_: [(t, 1) for t in odd])
+    plain = index.tokens_json(title="红楼梦")
+    monkeypatch.setattr(index, "title_tokens", lambda **_: [("e", 1), ("f", 2)])
+    simple = index.tokens_json(title="红楼梦")
+    with database.unit_of_work() as s:
+        s.execute(TitleToken.__table__.delete())
+        index.insert_title_tokens(s.connection(), [(title_id, plain)])
+    assert _tokens(database) == {(t, title_id, 1) for t in odd}
+    with database.unit_of_work() as s:
+        s.execute(TitleToken.__table__.delete())
+        index.insert_title_tokens(s.connection(), [(title_id, simple), (title_id, "")])
+    assert _tokens(database) == {("e", title_id, 1), ("f", title_id, 2)}
