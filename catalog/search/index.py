@@ -29,11 +29,13 @@ _SEARCHED = ("title", "authors", "publisher", "isbn13", "call_number")
 _CHUNK = 500
 _SQLITE_INSERT_JSON = (
     "INSERT INTO title_tokens (token, title_id, field) "
-    "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) ORDER BY 1, 2, 3"
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') "
+    "FROM json_each(?) ORDER BY 1, 2, 3"
 )
 """Rows as one JSON array of [token, title id, field]: binding 200,000 rows one by one through executemany costs
 as much Python as the insert costs SQLite (and a JSON array of titles each with its tokens, expanded by two
-json_each, was 30 % slower than this flat one)."""
+json_each, was 30 % slower than this flat one). `json_extract`, not `->>`: the same speed, and SQLite 3.38 is not
+needed."""
 
 
 def fill_pinyin(title: Title) -> None:
