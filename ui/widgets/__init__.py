@@ -22,6 +22,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 
+from ui.line_breaking import wrap_text
 from ui.qr import forget as forget_qr
 from ui.qr import qr_texture
 
@@ -38,7 +39,26 @@ def load_kv(path: Path) -> None:
         _LOADED.add(key)
 
 
-class KLabel(Label):
+class LineBreakingLabel(Label):
+    """A label that wraps by the Chinese punctuation rules (`ui.line_breaking`): Kivy alone breaks Chinese at any
+    character, so "，" could start a line and "《" end one.
+
+    `text` stays what the screen set; only the core label draws it with our newlines, measured in the label's own
+    font, so Kivy finds that every line fits and breaks none itself. Labels cut to one line (`shorten`) and markup
+    labels are left to Kivy."""
+
+    def texture_update(self, *largs: Any) -> None:
+        core = self._label
+        width = self.text_size[0]
+        if self.text and width and not self.markup and not self.shorten:
+            core.resolve_font_name()  # the font this label will draw with, before measuring in it
+            extents = core.get_cached_extents()
+            left, _top, right, _bottom = self.padding
+            core.text = wrap_text(self.text, int(width - left - right), lambda s: extents(s)[0])
+        super().texture_update(*largs)
+
+
+class KLabel(LineBreakingLabel):
     """A one-line label in the theme. Instances set `fg`/`fs`, never `color`/`font_size`: a class rule and an instance
     rule both bound to the theme would fight on every theme change (Kivy calls the class rule's binding last)."""
 
@@ -46,14 +66,14 @@ class KLabel(Label):
     fs = NumericProperty(0)
 
 
-class WrapLabel(Label):
+class WrapLabel(LineBreakingLabel):
     """A wrapping label whose height follows its text."""
 
     fg = ObjectProperty(None, allownone=True)
     fs = NumericProperty(0)
 
 
-class KButton(ButtonBehavior, Label):
+class KButton(ButtonBehavior, LineBreakingLabel):
     bg_color = ColorProperty((0.12, 0.31, 0.47, 1))
     fg_color = ColorProperty((1, 1, 1, 1))
     selected = BooleanProperty(False)

@@ -1,0 +1,115 @@
+"""Where a wrapping label may break Chinese text (禁则, kinsoku): Kivy breaks a line without spaces at any character,
+so "，全天开放" or "。" could start a line and "《" end one. GB/T 15834 and common Chinese typesetting practice (W3C
+"Requirements for Chinese Text Layout", clq-req §3.1.7) keep closing punctuation off the start of a line and opening
+punctuation off its end; the fix here is to push the character before a forbidden break down to the next line
+(推出), which never makes a line wider than the label.
+
+Break opportunities (a simplified UAX #14): after a space, and on either side of a CJK character; never inside a run
+of Latin letters, digits and their punctuation ("0.8 km", "9:00-21:00", "ISBN 978-7-…" break only at their spaces),
+unless such a run is wider than the whole line, which then breaks at any character that keeps the punctuation rules.
+
+Pure functions of text and a width measure, so every rule is testable without a window; `WrapLabel` measures with
+its own font.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+CLOSING = frozenset(
+    "，。、．：；！？）》」』】〕〉〗〙〛｝］”’…·・％‰℃々"  # full-width closing and middle punctuation
+    ",.:;!?)]}%"  # their half-width forms, as they follow Chinese text in mixed titles
+)
+"""Never at the start of a line."""
+OPENING = frozenset("（《「『【〔〈〖〘〚｛［“‘￥¥([{")
+"""Never at the end of a line."""
+INSEPARABLE = frozenset("—…")
+"""Doubled in Chinese (破折号 ——, 省略号 ……): never split between the two halves."""
+
+GLUE = frozenset("\u00a0\u202f\u2060\ufeff")
+"""No-break space, narrow no-break space, word joiner: screens glue "约\u00a00.8\u00a0公里" and a separator to what
+it follows with these, and no line breaks on either side of one."""
+
+Measure = Callable[[str], float]
+
+
+def is_cjk(ch: str) -> bool:
+    """Characters a line may break before or after: ideographs, kana, Hangul, and CJK and full-width punctuation."""
+    code = ord(ch)
+    return (
+        0x2E80 <= code <= 0x9FFF  # radicals, CJK punctuation, kana, CJK unified ideographs (and extension A)
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
+        or 0xFE30 <= code <= 0xFE4F  # CJK compatibility forms
+        or 0xFF00 <= code <= 0xFFEF  # full-width forms
+        or 0x20000 <= code <= 0x3FFFF  # supplementary ideographs
+        # Chinese punctuation outside those blocks (“”, ……, ——, ·), but not ASCII: "9:00" is one word.
+        or (not ch.isascii() and (ch in CLOSING or ch in OPENING or ch in INSEPARABLE))
+    )
+
+
+def may_break(text: str, i: int, *, anywhere: bool = False) -> bool:
+    """May a line end before `text[i]`? `anywhere` allows breaks inside Latin runs (for a run wider than the line)."""
+    if i <= 0 or i >= len(text):
+        return False
+    before, after = text[i - 1], text[i]
+    if after == " " or after in CLOSING or before in GLUE or after in GLUE:
+        return False
+    if before in INSEPARABLE and after == before:
+        return False
+    if before == " ":
+        j = i - 1
+        while j >= 0 and text[j] == " ":
+            j -= 1
+        return j >= 0 and text[j] not in OPENING  # "《 " must not end a line either
+    if before in OPENING:
+        return False
+    return anywhere or is_cjk(before) or is_cjk(after)
+
+
+def _pieces(text: str, *, anywhere: bool) -> list[str]:
+    cuts = [i for i in range(1, len(text)) if may_break(text, i, anywhere=anywhere)]
+    return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def _fits(line: str, width: float, measure: Measure) -> bool:
+    # A space at the end of a line is not drawn (the label drops it), so it takes no width.
+    return measure(line.rstrip(" ")) <= width
+
+
+def break_lines(paragraph: str, width: float, measure: Measure) -> list[str]:
+    """The lines of one paragraph (no newlines) no wider than `width`, greedily, breaking only where `may_break`
+    allows. `"".join(result) == paragraph`: a space at a break stays at the end of its line. A piece that cannot
+    be broken anywhere and is still too wide (a run of closing punctuation) overflows on a line of its own."""
+    lines: list[str] = []
+    line = ""
+    for piece in _pieces(paragraph, anywhere=False):
+        if _fits(line + piece, width, measure):
+            line += piece
+            continue
+        if line:
+            lines.append(line)
+            line = ""
+        if _fits(piece, width, measure):
+            line = piece
+            continue
+        # A Latin run (a URL, a long English word) wider than the line: break it where the punctuation rules allow.
+        for part in _pieces(piece, anywhere=True):
+            if line and not _fits(line + part, width, measure):
+                lines.append(line)
+                line = ""
+            line += part
+    if line or not lines:
+        lines.append(line)
+    return lines
+
+
+def wrap_text(text: str, width: float, measure: Measure) -> str:
+    """`text` with a newline at each line break, for a label that draws the lines as given. Spaces at a break are
+    dropped (they would count toward the line's width and shift a centred line)."""
+    return "\n".join(
+        line.rstrip(" ") if n < len(lines) - 1 else line
+        for paragraph in text.split("\n")
+        for lines in [break_lines(paragraph, width, measure)]
+        for n, line in enumerate(lines)
+    )
