@@ -84,6 +84,14 @@ class Metrics:
     page_size: int
 
 
+MIN_SMALL_PX = 20
+"""The smallest text anywhere (a date under a title, a hint, the events list), in window pixels: the layout scale
+alone would make it 16 px at 1280×800, too small for many of our readers standing at arm's length. Body text keeps
+a step above it (`MIN_BODY_PX`). Elder mode raises both floors by a fifth."""
+MIN_BODY_PX = 22
+ELDER_FLOOR = 1.2
+
+
 def window_scale(width: float, height: float) -> float:
     long_side, short_side = max(width, height), min(width, height)
     return max(0.5, min(long_side / 1920, short_side / 1080))
@@ -93,10 +101,11 @@ def metrics_for(width: float, height: float, *, elder: bool, min_target_px: floa
     """Pixel sizes for this window; `min_target_px` is 15 mm in pixels on this screen (kivy.metrics.mm(15))."""
     s = window_scale(width, height)
     grow = 1.3 if elder else 1.0
+    floor = ELDER_FLOOR if elder else 1.0
     return Metrics(
         scale=s,
-        font_small=round(24 * s * grow),
-        font_body=round(30 * s * grow),
+        font_small=max(round(24 * s * grow), round(MIN_SMALL_PX * floor)),
+        font_body=max(round(30 * s * grow), round(MIN_BODY_PX * floor)),
         font_title=round(42 * s * grow),
         font_huge=round(60 * s * grow),
         button_height=max(min_target_px, round(100 * s * grow)),

@@ -35,3 +35,14 @@ def test_touch_targets_never_below_the_floor(size: tuple[int, int]) -> None:
 def test_portrait_and_landscape_share_a_scale() -> None:
     assert theme.window_scale(1920, 1080) == theme.window_scale(1080, 1920) == 1.0
     assert theme.window_scale(1280, 800) < 1.0
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1280, 800)])
+def test_no_text_below_the_readable_floor(size: tuple[int, int]) -> None:
+    """At 1280×800 the scale alone gives 16 px small text; nothing is drawn under 20 px (24 px in elder mode), and
+    body text stays a step above the small size."""
+    for elder in (False, True):
+        m = theme.metrics_for(*size, elder=elder, min_target_px=57.0)
+        assert m.font_small >= (24 if elder else 20)
+        assert m.font_body >= (26 if elder else 22) and m.font_body > m.font_small
+        assert m.font_title > m.font_body
