@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
@@ -839,6 +840,45 @@ class KioskRoot(FloatLayout):
     """rebind: the dimming rule follows `manager.current` of the manager set after the kv rule was applied."""
     dimmed = BooleanProperty(False)
     """The attract screen at night: dimmed (and shifted by a few pixels now and then) against burn-in."""
+    notice_area = ListProperty([0, 0, 0, 0])
+    """x, top, width, height of the short notice ("a librarian has been called"): the current screen's top-bar
+    title, which nobody needs for those seconds, instead of the bottom of the window where the attract screen
+    says where to place the card."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._place_notice = Clock.create_trigger(self.place_notice)
+        self._followed: Any = None
+        app = _app()
+        app.bind(notice=self._place_notice, portrait=self._place_notice, lang=self._place_notice,
+                 elder=self._place_notice)
+        self.bind(size=self._place_notice)
+
+    def on_manager(self, _root: Any, manager: Any) -> None:
+        if manager is not None:
+            manager.bind(current=self._place_notice)
+
+    def place_notice(self, *_: Any) -> None:
+        title = self._title_label()
+        if title is None:  # a screen without a top bar: the bottom of the window, as wide as a panel
+            width = self.width * 0.7
+            self.notice_area = [self.x + (self.width - width) / 2, self.y + self.height * 0.2, width, 0]
+            return
+        if title is not self._followed:
+            # The bar lays itself out after the screen changes (and when the offline mark comes and goes).
+            if self._followed is not None:
+                self._followed.unbind(pos=self._place_notice, size=self._place_notice)
+            title.bind(pos=self._place_notice, size=self._place_notice)
+            self._followed = title
+        x, y = title.to_window(title.x, title.y)
+        self.notice_area = [x, y + title.height, title.width, title.height]
+
+    def _title_label(self) -> Any:
+        if self.manager is None or not self.manager.current:
+            return None
+        screen = self.manager.current_screen
+        bar = next((w for w in screen.walk(restrict=True) if isinstance(w, widgets.TopBar)), None)
+        return None if bar is None else bar.ids.get("title_label")
 
     def on_touch_down(self, touch: Any) -> bool:
         """Any touch anywhere keeps the visit alive (the core restarts its idle timer)."""
