@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -22,6 +22,9 @@ from sqlalchemy import func, select, update
 from catalog.db import Database
 from catalog.model import Announcement, AuditEntry, Branch, Item, ItemStatus, Loan, Patron, Title
 from kiosk.lending.errors import Refusal
+
+if TYPE_CHECKING:
+    from kiosk.traffic.charts import ChartFrame  # matplotlib is imported only when a chart is drawn
 
 STATUS_MODES: dict[str, ItemStatus] = {
     "lost": ItemStatus.LOST,
@@ -277,9 +280,9 @@ class Librarian:
         return OverduePage(tuple(lines), total, offset)
 
     # ------------------------------------------------------------------ dashboard
-    def dashboard(self, out_dir: Path, language: str = "zh_CN") -> Dashboard:
+    def dashboard(self, out_dir: Path, language: str = "zh_CN", frame: ChartFrame | None = None) -> Dashboard:
         """This week (Monday to today, local) and today, from the traffic rollups; the chart drawn with the report
-        code's own matplotlib figure (Agg, safe off the UI thread)."""
+        code's own matplotlib figure (Agg, safe off the UI thread), at `frame`'s pixels when the screen gives it."""
         from kiosk.traffic.charts import write_png
         from kiosk.traffic.index import popularity_index
         from kiosk.traffic.reports import traffic_report
@@ -295,6 +298,6 @@ class Librarian:
         chart = None
         if week.total_visits is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
-            chart = write_png(week, out_dir / f"dashboard-{today.isoformat()}-{language}.png", language)
+            chart = write_png(week, out_dir / f"dashboard-{today.isoformat()}-{language}.png", language, frame)
         peak = week.peak_hours[0][0] if week.peak_hours else None
         return Dashboard(day.total_visits, week.total_visits, peak, index.total, week.satisfaction, chart)

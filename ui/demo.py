@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from kiosk.browse_view import (
@@ -42,6 +42,9 @@ from kiosk.session.view import (
     SessionView,
     Severity,
 )
+
+if TYPE_CHECKING:
+    from kiosk.traffic.charts import ChartFrame
 
 NOW = datetime(2026, 11, 22, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai, a Sunday
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -121,10 +124,10 @@ class ScriptedSession:
                 "当前在馆 In the room": 12, "设备 idcard": "connected", "设备 scanner": "connected",
                 "设备 printer": "failed (paper out)"}
 
-    def staff_dashboard(self, out_dir: Path, language: str) -> Dashboard:
+    def staff_dashboard(self, out_dir: Path, language: str, frame: ChartFrame | None = None) -> Dashboard:
         """The shape `kiosk.librarian.Librarian.dashboard` answers with, on a demo week (chart drawn by the same
         `kiosk.traffic.charts` code, so the screenshot shows the real chart)."""
-        return demo_dashboard(out_dir, language)
+        return demo_dashboard(out_dir, language, frame)
 
     def staff_overdue(self, offset: int, limit: int) -> OverduePage:
         lines = tuple(OverdueLine(title, f"TS00{n:05d}", NOW - timedelta(days=3 + 5 * n), 3 + 5 * n, name)
@@ -142,7 +145,7 @@ class ScriptedSession:
         return self.announcement
 
 
-def demo_dashboard(out_dir: Path, language: str) -> Dashboard:
+def demo_dashboard(out_dir: Path, language: str, frame: ChartFrame | None = None) -> Dashboard:
     """This demo week (Monday to NOW's Sunday): busier evenings and weekends, a quiet night, a satisfied room."""
     from kiosk.traffic.charts import write_png
     from kiosk.traffic.reports import PeriodRow, TrafficReport
@@ -163,7 +166,7 @@ def demo_dashboard(out_dir: Path, language: str) -> Dashboard:
     report = TrafficReport("DEMO", name, "day", monday, today, "Asia/Shanghai", rows, total,
                            heatmap=heatmap, peak_hours=((19, 12.0), (18, 11.0)), satisfaction=0.93)
     out_dir.mkdir(parents=True, exist_ok=True)
-    chart = write_png(report, out_dir / f"dashboard-demo-{language}.png", language)
+    chart = write_png(report, out_dir / f"dashboard-demo-{language}.png", language, frame)
     return Dashboard(rows[-1].visits, total, 19, 78.4, 0.93, chart)
 
 

@@ -152,12 +152,13 @@ class SessionRunner:
         """Staff mode: what the next scans do (lost / in_repair / withdrawn / available; "" to stop)."""
         self._do(lambda: self.machine.staff_action(mode))
 
-    def staff_dashboard(self, out_dir: Path, language: str) -> Any:
-        """Called off the UI thread by the dashboard: `kiosk.librarian.Dashboard`, or None outside staff mode."""
+    def staff_dashboard(self, out_dir: Path, language: str, frame: Any = None) -> Any:
+        """Called off the UI thread by the dashboard: `kiosk.librarian.Dashboard`, or None outside staff mode;
+        `frame` (`kiosk.traffic.charts.ChartFrame`) is the chart's size on the screen."""
         librarian = getattr(self.machine, "librarian", None)
         if self.current().screen is not Screen.STAFF or librarian is None:
             return None
-        return librarian.dashboard(out_dir, language)
+        return librarian.dashboard(out_dir, language, frame)
 
     def staff_overdue(self, offset: int, limit: int) -> Any:
         """Called off the UI thread by the overdue list: `kiosk.librarian.OverduePage`, or None outside staff mode."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,13 +66,58 @@ def heatmap_matrix(report: TrafficReport) -> list[list[float]]:
     return [[math.nan if v is None else v for v in row] for row in report.heatmap]
 
 
-def traffic_figure(report: TrafficReport, language: str = "zh_CN") -> Figure:
-    plt.rcParams["font.family"] = cjk_font_family()
-    plt.rcParams["axes.unicode_minus"] = False
+@dataclass(frozen=True)
+class ChartFrame:
+    """The pixels a chart will be shown in, and the height of its text there: a screen draws the chart at the size
+    it shows it, so its text is as large as the screen's own instead of a 1320×990 page shrunk into a panel."""
+
+    width_px: int
+    height_px: int
+    text_px: float
+
+    DPI = 100
+
+    @property
+    def side_by_side(self) -> bool:
+        """A wide, low panel (a landscape screen) puts the heatmap beside the bars instead of under them."""
+        return self.width_px > 1.6 * self.height_px
+
+    @property
+    def points(self) -> float:
+        return self.text_px * 72 / self.DPI
+
+
+def traffic_figure(report: TrafficReport, language: str = "zh_CN", frame: ChartFrame | None = None) -> Figure:
+    """The week's bars and the weekday × hour heatmap: on a printable page by default, or filling `frame`."""
+    with _chart_style(frame):
+        return _traffic_figure(report, language, frame)
+
+
+@contextmanager
+def _chart_style(frame: ChartFrame | None) -> Iterator[None]:
+    """The CJK font, and a screen's text size for a frame, only while a chart is built and drawn (ticks are made
+    when drawing): the screen's size never leaks into a report drawn later in the same process."""
+    with plt.rc_context():
+        plt.rcParams["font.family"] = cjk_font_family()
+        plt.rcParams["axes.unicode_minus"] = False
+        if frame is not None:
+            plt.rcParams["font.size"] = frame.points
+        yield
+
+
+def _traffic_figure(report: TrafficReport, language: str, frame: ChartFrame | None) -> Figure:
     with_heatmap = bool(report.heatmap)
-    fig, axes = plt.subplots(2 if with_heatmap else 1, 1, figsize=(12, 9 if with_heatmap else 5), squeeze=False)
+    rows, cols = (2 if with_heatmap else 1), 1
+    if frame is None:
+        figsize, tick = (12.0, 9.0 if with_heatmap else 5.0), 8.0
+    else:
+        if with_heatmap and frame.side_by_side:
+            rows, cols = 1, 2
+        figsize, tick = (frame.width_px / frame.DPI, frame.height_px / frame.DPI), frame.points * 0.9
+    fig, axes_grid = plt.subplots(rows, cols, figsize=figsize, squeeze=False)
+    axes = [ax for row in axes_grid for ax in row]
     labels, values = visits_series(report)
-    ax = axes[0][0]
+    ax = axes[0]
     xs = list(range(len(labels)))
     full = [0.0 if math.isnan(v) or r.coverage < 1 else v for v, r in zip(values, report.rows, strict=True)]
     partial = [v if not math.isnan(v) and r.coverage < 1 else 0.0 for v, r in zip(values, report.rows, strict=True)]
@@ -82,17 +130,24 @@ def traffic_figure(report: TrafficReport, language: str = "zh_CN") -> Figure:
         ax.bar(gaps, [top] * len(gaps), color="none", edgecolor="#999999", hatch="//",
                label=translate("traffic.report.gap", language))
     step = max(1, len(labels) // 16)
-    ax.set_xticks(xs[::step], labels[::step], rotation=45, ha="right", fontsize=8)
-    ax.set_title(translate("traffic.report.title", language, branch=report.branch_name,
-                           start=report.start.isoformat(), end=report.end.isoformat()))
-    ax.set_ylabel(translate("traffic.report.visits", language))
-    ax.legend(loc="upper left")
+    ax.set_xticks(xs[::step], [_short_label(x) if frame else x for x in labels[::step]], rotation=45, ha="right",
+                  fontsize=tick)
+    if frame is None:
+        ax.set_title(translate("traffic.report.title", language, branch=report.branch_name,
+                               start=report.start.isoformat(), end=report.end.isoformat()))
+        ax.set_ylabel(translate("traffic.report.visits", language))
+    else:  # on a screen the branch and the week are the dashboard's own; the legend names the bars, above them
+        highest = max((v for v in values if not math.isnan(v)), default=0.0)
+        ax.set_ylim(0, (highest or 1.0) * 1.45)
+    ax.legend(loc="upper left", fontsize=tick if frame else None)
     if with_heatmap:
-        hm = axes[1][0]
+        hm = axes[1]
         image = hm.imshow(heatmap_matrix(report), aspect="auto", cmap="YlOrRd")
         hm.set_yticks(range(7), [translate(f"traffic.weekday.{d}", language)
-                                 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")])
-        hm.set_xticks(range(24), [str(h) for h in range(24)], fontsize=8)
+                                 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")],
+                      fontsize=tick if frame else None)
+        hours = range(0, 24, 3 if frame else 1)  # every third hour is legible at screen size
+        hm.set_xticks(hours, [str(h) for h in hours], fontsize=tick)
         hm.set_xlabel(translate("traffic.report.hour", language))
         hm.set_title(translate("traffic.report.heatmap", language))
         fig.colorbar(image, ax=hm)
@@ -100,12 +155,19 @@ def traffic_figure(report: TrafficReport, language: str = "zh_CN") -> Figure:
     return fig
 
 
-def write_png(report: TrafficReport, path: Path, language: str = "zh_CN") -> Path:
-    fig = traffic_figure(report, language)
-    try:
-        fig.savefig(path, dpi=110)
-    finally:
-        plt.close(fig)
+def _short_label(label: str) -> str:
+    """"2026-11-16" → "11-16" on a screen: the year is in the title."""
+    return label[5:] if len(label) == 10 and label[4] == "-" else label
+
+
+def write_png(report: TrafficReport, path: Path, language: str = "zh_CN", frame: ChartFrame | None = None) -> Path:
+    """A PNG of `traffic_figure`: 110 dpi for a page, or exactly `frame`'s pixels."""
+    with _chart_style(frame):
+        fig = traffic_figure(report, language, frame)
+        try:
+            fig.savefig(path, dpi=110 if frame is None else frame.DPI)
+        finally:
+            plt.close(fig)
     return path
 
 

@@ -467,6 +467,9 @@ def test_demo_dashboard_state_shows_numbers_and_the_chart(kiosk_ui: Any) -> None
     h.settle()
     assert h.find("visits_today").value == "53" and h.find("visits_week").value == "685"
     assert panel.chart_texture is not None and panel.data.chart.stat().st_size > 10_000
+    # Drawn at the panel's pixels, not a page shrunk into it (its labels were 4 px high in landscape).
+    w, h = panel.chart_pixels()
+    assert h > 100 and abs(panel.chart_texture.width - w) <= 2 and abs(panel.chart_texture.height - h) <= 2
     staff.open_tab("home")
 
 

@@ -300,29 +300,83 @@ class StaffReportPanel(BoxLayout):
     """The staff screen whose `report` this panel shows."""
 
 
+def _chart_frame(pixels: tuple[int, int], text_px: float) -> Any:
+    """On the worker: matplotlib (imported with the charts) stays off the UI thread. None before the panel has a
+    size of its own (a page-sized chart, shrunk, until the panel is laid out and the chart drawn again)."""
+    from kiosk.traffic.charts import ChartFrame
+
+    return ChartFrame(pixels[0], pixels[1], text_px) if min(pixels) >= 120 else None
+
+
 class DashboardPanel(BoxLayout):
     """Today's and this week's visits, peak hour, popularity index and satisfaction, plus the week's chart.
 
-    The chart is drawn by `kiosk.traffic.charts` on the UI worker into a PNG; its texture is decoded once per
-    refresh on the main thread and kept, so nothing is created per frame."""
+    The chart is drawn by `kiosk.traffic.charts` on the UI worker into a PNG at the pixels of its panel, with the
+    screen's small text size (a page-sized chart shrunk into a landscape panel had 4-pixel labels); its texture is
+    decoded once per refresh on the main thread and kept, so nothing is created per frame. When the panel's size
+    changes (rotation, elder mode), the chart is drawn again for the new size."""
 
     data = ObjectProperty(None, allownone=True)
     chart_texture = ObjectProperty(None, allownone=True)
     loading = BooleanProperty(False)
     available = BooleanProperty(True)
 
+    def __init__(self, **kwargs: Any) -> None:
+        self._drawn_for: tuple[int, int] = (0, 0)
+        self._waiting_for_layout = False
+        super().__init__(**kwargs)
+        self._redraw = Clock.create_trigger(self._redraw_if_resized, 0.3)
+
+    def on_kv_post(self, _base: Any) -> None:
+        self.ids.chart_panel.bind(size=lambda *_: self._redraw())
+
+    def chart_pixels(self) -> tuple[int, int]:
+        """The panel's inside, where the chart image is shown."""
+        panel = self.ids.chart_panel
+        left, top, right, bottom = panel.padding
+        return int(panel.width - left - right), int(panel.height - top - bottom)
+
+    def _redraw_if_resized(self, *_: Any) -> None:
+        if self._waiting_for_layout:
+            self._waiting_for_layout = False
+            self._submit()
+            return
+        if self.data is None or self.loading or self.get_root_window() is None:
+            return
+        (w, h), (dw, dh) = self.chart_pixels(), self._drawn_for
+        if abs(w - dw) > 0.05 * max(dw, 1) or abs(h - dh) > 0.05 * max(dh, 1):
+            self.refresh()
+
     def clear(self) -> None:
         self.data, self.chart_texture, self.loading = None, None, False
+        self._waiting_for_layout = False
+
+    @staticmethod
+    def _source() -> Any:
+        """The session's `staff_dashboard`, or None for a session without one."""
+        source = getattr(_app().session, "staff_dashboard", None)
+        return source if callable(source) else None
 
     def refresh(self) -> None:
-        app = _app()
-        source = getattr(app.session, "staff_dashboard", None)
-        if not callable(source):
+        if self._source() is None:
             self.available, self.data = False, None
             return
         self.available, self.loading = True, True
+        if min(self.chart_pixels()) < 120:  # a tab just opened is laid out on the next frame: draw for its size
+            self._waiting_for_layout = True
+            self._redraw()
+            return
+        self._submit()
+
+    def _submit(self) -> None:
+        app, source = _app(), self._source()
+        if source is None:  # the session changed while the tab was being laid out
+            self.available, self.loading = False, False
+            return
         out, lang = chart_dir(), app.lang
-        app.worker.submit("dashboard", lambda: source(out, lang), self._loaded,
+        self._drawn_for = pixels = self.chart_pixels()
+        text_px = float(app.font_small)
+        app.worker.submit("dashboard", lambda: source(out, lang, _chart_frame(pixels, text_px)), self._loaded,
                           lambda _exc: setattr(self, "loading", False))
 
     def _loaded(self, data: Any) -> None:

@@ -1,0 +1,47 @@
+"""A chart drawn for a screen panel fills exactly the panel's pixels with the screen's text size, and leaves the
+printable page charts as they were."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+from kiosk.traffic.charts import ChartFrame, traffic_figure, write_png
+from kiosk.traffic.reports import PeriodRow, TrafficReport
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _week() -> TrafficReport:
+    monday = date(2026, 11, 16)
+    days = [monday + timedelta(days=d) for d in range(7)]
+    heatmap = tuple(tuple(float((h * 7 + d) % 11) for h in range(24)) for d in range(7))
+    rows = tuple(PeriodRow(datetime(d.year, d.month, d.day, tzinfo=TZ), d.isoformat(), 90.0 + n, None, 1.0)
+                 for n, d in enumerate(days))
+    return TrafficReport("DEMO", "幸福里社区党群服务中心", "day", monday, days[-1], "Asia/Shanghai", rows,
+                         sum(r.visits or 0 for r in rows), heatmap=heatmap, peak_hours=((19, 12.0),))
+
+
+@pytest.mark.parametrize(("size", "side_by_side"), [((1240, 330), True), ((1040, 900), False)])
+def test_a_screen_chart_is_drawn_at_the_panel_size_with_its_text_size(tmp_path: Path, size: tuple[int, int],
+                                                                      side_by_side: bool) -> None:
+    frame = ChartFrame(size[0], size[1], text_px=20)
+    png = write_png(_week(), tmp_path / "c.png", "zh_CN", frame)
+    assert Image.open(png).size == size
+    fig = traffic_figure(_week(), "zh_CN", frame)
+    bars, heat = fig.axes[0], fig.axes[1]
+    assert bool(bars.get_position().y0 == pytest.approx(heat.get_position().y0, abs=0.1)) is side_by_side
+    ticks = [float(t.get_fontsize()) * frame.DPI / 72 for t in heat.get_xticklabels() + bars.get_xticklabels()]
+    assert min(ticks) >= 0.9 * 20 - 0.01  # labels in pixels, as on the screen
+
+
+def test_a_page_chart_after_a_screen_chart_is_unchanged(tmp_path: Path) -> None:
+    before = write_png(_week(), tmp_path / "before.png")
+    write_png(_week(), tmp_path / "screen.png", frame=ChartFrame(800, 300, text_px=30))
+    after = write_png(_week(), tmp_path / "after.png")
+    assert Image.open(before).size == Image.open(after).size == (1320, 990)
+    assert before.read_bytes() == after.read_bytes()
