@@ -76,8 +76,10 @@ def _from_child(path: Path, mapping: ImportMapping | None, chunk: int,
         while True:
             try:
                 kind, payload = pickle.load(child.stdout)
-            except EOFError:
-                raise ReaderFailed(f"the reading process for {path.name} exited with code {child.wait()} "
+            except (EOFError, pickle.UnpicklingError):
+                # Killed while writing a chunk (it is usually blocked there, one chunk ahead, on a full pipe), it
+                # leaves half a pickle: "truncated", not EOF.
+                raise ReaderFailed(f"the reading process for {path.name} exited with code {_ended(child)} "
                                    "before the end of the file") from None
             if kind == "records":
                 yield from payload
@@ -92,6 +94,15 @@ def _from_child(path: Path, mapping: ImportMapping | None, chunk: int,
         if child.poll() is None:
             child.kill()
         child.wait()
+
+
+def _ended(child: subprocess.Popen[bytes]) -> int:
+    """The exit code of a reading process whose stream broke off; killed if it still runs (its stream is garbled)."""
+    try:
+        return child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return child.wait()
 
 
 def _send(out: BinaryIO, kind: str, payload: Any) -> None:

@@ -206,3 +206,47 @@ def test_tokens_that_would_need_escaping_are_stored_as_they_are(database: Databa
         s.execute(TitleToken.__table__.delete())
         index.insert_title_tokens(s.connection(), [(title_id, simple), (title_id, "")])
     assert _tokens(database) == {("e", title_id, 1), ("f", title_id, 2)}
+
+
+def _blocked_writing_to_the_pipe(pid: int) -> bool:
+    with open(f"/proc/{pid}/wchan") as handle:
+        return "pipe_write" in handle.read()
+
+
+def test_a_reading_process_killed_in_the_middle_of_a_chunk_is_an_import_error(tmp_path: Path) -> None:
+    """The reader is usually one chunk ahead, blocked writing a chunk larger than the pipe: killed there, it leaves
+    half a pickle in the pipe, which must be a ReaderFailed (reported per file), not an UnpicklingError."""
+    path = _export(tmp_path / "books.csv", ROWS * 2000)
+    before = _children()
+    records = read_file_ahead(path, chunk=1000, min_bytes=0)
+    next(iter(records))
+    (child,) = _children() - before
+    deadline = time.monotonic() + 30
+    while not _blocked_writing_to_the_pipe(child):
+        assert time.monotonic() < deadline, "the reading process never filled the pipe"
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    with pytest.raises(ReaderFailed, match=r"books\.csv exited with code -9 before the end of the file"):
+        list(records)
+    assert not _alive(child)
+
+
+def test_an_edited_row_of_a_stored_isbn_is_updated_and_reindexed(database: Database, tmp_path: Path) -> None:
+    """The hint only spares preparing tokens: a record whose ISBN is stored still goes through the writer's
+    comparison, so a corrected row updates its title, pinyin and tokens."""
+    with database.unit_of_work() as s:
+        s.add(Branch(code="B1", name="书房"))
+    path = _export(tmp_path / "books.csv", ROWS)
+    writer = CatalogWriter(database, "B1")
+    writer.write(read_file_ahead(path, chunk=2, min_bytes=0, stored_isbns=writer.stored_isbns))
+    edited = [row.replace("中国历史十五讲,张岂之 主编", "中国通史十五讲,张岂之 编") for row in ROWS]
+    _export(path, edited)
+    again = writer.write(read_file_ahead(path, chunk=2, min_bytes=0, stored_isbns=writer.stored_isbns))
+    assert (again.added, again.updated, again.unchanged) == (0, 1, 4)
+    written = _tokens(database)
+    with database.unit_of_work() as s:
+        reindex_all(s)
+    assert _tokens(database) == written
+    with database.read() as s:
+        assert [h.title for h in search_catalog(s, "zgts").hits] == ["中国通史十五讲"]
+        assert not search_catalog(s, "历史").hits
