@@ -271,3 +271,31 @@ def test_optional_fines_are_charged_capped_and_can_block(database: Database) -> 
     assert raised.value.params == {"reason": "fines", "amount": "5.30"}
     assert room.circ.settle_fines(room.patron_id) == 530
     room.circ.checkout(room.patron_id, "TS0000002")
+
+
+def test_checkout_and_checkin_write_whole_rows(room: Room) -> None:
+    """The Core statements write what the ORM wrote: Python defaults (loans.uuid, renewals, fine_cents), aware UTC
+    timestamps through UtcDateTime in UPDATE ... SET (bindparam), updated_at set, the audit's at and detail."""
+    lent = room.circ.checkout(room.patron_id, "TS0000004")
+    out_at = room.clock()
+    room.clock.advance(days=3)
+    back = room.circ.checkin("TS0000004")
+    with room.db.read() as s:
+        loan = s.get(Loan, lent.loan_id)
+        assert loan is not None
+        assert len(loan.uuid) == 36 and (loan.renewals, loan.fine_cents) == (0, 0)
+        assert (loan.out_at, loan.due_at, loan.returned_at) == (out_at, lent.due_at, room.clock())
+        assert (loan.branch_id, loan.kiosk_id, loan.return_branch_id, loan.return_kiosk_id) == (
+            room.branch_id, "k1", room.branch_id, "k1")
+        item = s.scalars(select(Item).where(Item.barcode == "TS0000004")).one()
+        assert (item.status, item.current_branch_id, item.updated_at) == (ItemStatus.AVAILABLE, room.branch_id,
+                                                                          room.clock())
+        audits = s.scalars(select(AuditEntry).where(AuditEntry.item_id == item.id).order_by(AuditEntry.id)).all()
+    assert [(a.action, a.outcome, a.loan_id, a.at) for a in audits] == [
+        ("checkout", "ok", lent.loan_id, out_at), ("checkin", "ok", lent.loan_id, room.clock())]
+    assert audits[0].detail == {} and audits[1].detail == {"overdue": False, "days_late": 0, "fine_cents": 0}
+    assert (back.title, back.home_branch, back.shelf_location) == ("测试图书4", "锁金村书房", "A区")
+    other = room.circ.checkout(room.other_patron_id, "TS0000004")
+    with room.db.read() as s:
+        uuids = s.scalars(select(Loan.uuid).where(Loan.id.in_([lent.loan_id, other.loan_id]))).all()
+    assert len(set(uuids)) == 2
