@@ -100,6 +100,9 @@ class Walk:
 
     def shot(self, name: str) -> None:
         self.n += 1
+        shown = [self.h.current_screen(), self.app.root.ids.idle, self.app.root.ids.notice_text]
+        bad = [line for widget in shown for line in badly_broken(widget)]
+        assert not bad, f"{name}: lines that start with closing or end with opening punctuation: {bad}"
         if self.out is not None:
             self.h.pump(6)
             self.h.screenshot(self.out / f"{self.n:02d}-{name}.png")
@@ -151,6 +154,43 @@ def drawn_lines(label: Any) -> list[str]:
     """The lines as Kivy laid them out (after wrapping), leading spaces dropped."""
     label.texture_update()
     return ["".join(word.text for word in line.words).lstrip() for line in label._label._cached_lines]
+
+
+def badly_broken(root: Any) -> list[str]:
+    """The drawn lines, in every label under `root`, that start with closing punctuation or end with opening
+    punctuation (Chinese line-breaking rules, `ui.line_breaking`)."""
+    from kivy.uix.label import Label
+
+    from ui.line_breaking import CLOSING, OPENING
+
+    bad = []
+    for label in root.walk(restrict=True):
+        if not isinstance(label, Label) or label.markup or not label.text or label.opacity == 0:
+            continue
+        lines = [line.rstrip() for line in drawn_lines(label)]
+        for n, line in enumerate(lines):
+            if (n > 0 and line[:1] in CLOSING) or (n < len(lines) - 1 and line[-1:] in OPENING):
+                bad.append(" / ".join(lines[max(0, n - 1) : n + 1]))
+    return bad
+
+
+def under(box: Any, screen: Any) -> list[Any]:
+    """The buttons and the card prompt of `screen` that `box` (a widget of the window's root) covers."""
+    from ui.widgets import KButton
+
+    def rect(w: Any) -> tuple[float, float, float, float]:
+        x, y = w.to_window(w.x, w.y)
+        return x, y, x + w.width, y + w.height
+
+    bx, by, bx2, by2 = box.x, box.y, box.right, box.top
+    hits = []
+    for w in screen.walk(restrict=True):
+        if not (isinstance(w, KButton) or getattr(w, "action", "") == "card_hint") or w.opacity == 0 or not w.width:
+            continue
+        x, y, x2, y2 = rect(w)
+        if x < bx2 and bx < x2 and y < by2 and by < y2:
+            hits.append(w)
+    return hits
 
 
 def whole(label: Any) -> bool:
@@ -296,6 +336,10 @@ def _walk(w: Walk, card_index: int) -> None:
     notice = app.root.ids.notice_text
     assert notice.text == w.t("ui.help.called") and notice.height <= notice.parent.height
     assert notice.texture_size[0] <= notice.parent.width
+    box = notice.parent
+    assert box.y >= 0 and box.top <= app.root.height and box.x >= 0 and box.right <= app.root.width
+    covered = [getattr(x, "action", "") or x.text for x in under(box, h.current_screen())]
+    assert not covered, f"the help notice covers {covered}"  # at the bottom, it covered where the card goes
 
     # 9. Idle timeout: a card, then nothing: a warning with a countdown, then every personal detail is gone.
     card = w.card(card_index)
@@ -322,7 +366,7 @@ def _walk(w: Walk, card_index: int) -> None:
 
 
 CASES = [("zh_CN", False), ("en", False), ("zh_CN", True), ("en", True)]
-SIZES = [(1080, 1920), (1280, 800)]
+SIZES = [(1080, 1920), (1280, 800), (1920, 1080)]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -341,9 +385,84 @@ def test_new_user_walkthrough(_harness: Any, demo_kiosk: Any, lang: str, elder: 
     if app.elder != elder:
         w.tap("elder")
     assert app.elder == elder
-    card_index = (CASES.index((lang, elder)) + SIZES.index(size)) % 5
+    card_index = (CASES.index((lang, elder)) + SIZES.index(size)) % 5  # the sixth demo card is the expired one
     try:
         _walk(w, card_index)
     finally:
+        app.lang, app.elder = "zh_CN", False
+        h.settle()
+
+
+STAFF_CASES = [("zh_CN", False, (1920, 1080)), ("en", True, (1280, 800)), ("zh_CN", True, (1080, 1920))]
+
+
+@pytest.mark.parametrize(("lang", "elder", "size"), STAFF_CASES, ids=lambda v: str(v))
+def test_librarian_walkthrough(_harness: Any, demo_kiosk: Any, lang: str, elder: bool, size: tuple[int, int]) -> None:
+    """The librarian on duty: their own ID card on the reader, the PIN on the pad, then device health and today's
+    numbers, this week's traffic, and out again, with every step readable at the kiosk's sizes."""
+    from devices.idcard.demo_cards import DEMO_CARDS
+    from devices.identity import gb11643_check_char
+    from kiosk.demo import simulator
+    from kiosk.staff_accounts import staff_card_key
+
+    h, app, runtime = _harness, _harness.app, demo_kiosk
+    h.set_size(*size)
+    app.local_screen, app.attract_hint = "", ""
+    h.settle()
+    w = Walk(h, runtime, lang, elder, size)
+    w.out = w.out.with_name(w.out.name + "_librarian") if w.out is not None else None
+    if app.lang != lang:
+        w.tap("lang")
+    if app.elder != elder:
+        w.tap("elder")
+    # An invented librarian (no resident of the demo): a staff account with their ID card and a PIN.
+    first17 = "32010219760315004"
+    librarian = replace(DEMO_CARDS[1], name="王秀兰", id_number=first17 + gb11643_check_char(first17))
+    username = f"walk-{STAFF_CASES.index((lang, elder, size))}"
+    runtime.staff.add(username, "2468", display_name="王*",
+                      card_key_value=staff_card_key(runtime.secret, id_number=librarian.id_number))
+    reader = simulator("demo-idcard")
+    try:
+        w.tap("home")
+        w.settled("attract")
+        reader.lift_card()
+        reader.place_card(librarian)
+        w.until(lambda: app.root.manager.current == "staff_login", "the staff card asks for the PIN")
+        reader.lift_card()
+        w.shot("staff-pin")
+        assert librarian.name not in w.texts()
+        for digit in "2468":
+            w.tap(f"pin:{digit}")
+        w.tap("pin:ok")
+        w.settled("staff")
+        # Device health and today's numbers come first, as words a librarian reads at a glance.
+        w.until(lambda: bool(h.current_screen().report), "the staff report")
+        w.shot("staff-home")
+        report = h.find("staff_report").text
+        for device in ("idcard", "scanner"):  # every device by its name, and whether it answers
+            assert w.t(f"ui.device.{device}") in report
+        assert w.t("ui.device_state.connected") in report
+        assert ("Loans today" if lang == "en" else "今日借出") in report
+        assert whole(h.find("staff_report"))
+        # This week's traffic: numbers, and the chart drawn at its panel's size.
+        w.tap("tab_dashboard")
+        staff = h.current_screen()
+        panel = staff.panels["dashboard"]
+        w.until(lambda: not panel.loading and panel.data is not None, "the dashboard", timeout=60)
+        w.shot("staff-dashboard")
+        if panel.chart_texture is not None:
+            pw, ph = panel.chart_pixels()
+            assert abs(panel.chart_texture.width - pw) <= 2 and abs(panel.chart_texture.height - ph) <= 2
+        else:  # the demo has no door counter: "no data yet", never a made-up 0
+            assert h.find("visits_today").value == w.t("ui.librarian.no_data")
+        # Out of librarian mode: the exit of the kiosk program is there, but the librarian signs out.
+        assert h.find("exit_kiosk").text == w.t("ui.staff.exit_kiosk") and not h.find("exit_kiosk").disabled
+        w.tap("staff_signout")
+        w.settled("attract")
+        w.shot("signed-out")
+        assert app.view.patron is None
+    finally:
+        runtime.staff.remove(username)
+        reader.lift_card()
         app.lang, app.elder = "zh_CN", False
         h.settle()
