@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -121,22 +122,34 @@ def import_files(
                       disable=as_json) as bar:
             for path in files:
                 task = bar.add_task(f"{path.name}: reading", total=None)
+                committed: list[ImportSummary] = [ImportSummary()]
 
-                def show(summary: ImportSummary, task: Any = task, name: str = path.name) -> None:
+                def show(summary: ImportSummary, task: Any = task, name: str = path.name,
+                         committed: list[ImportSummary] = committed) -> None:
+                    # Called after each committed chunk: what is in the database if the file breaks off later.
+                    committed[0] = replace(summary, errors=list(summary.errors))
                     bar.update(task, description=f"{name}: {summary.total} records "
                                                  f"(+{summary.added} ~{summary.updated} ={summary.unchanged} "
                                                  f"✗{summary.rejected})")
 
+                complete = True
                 try:
                     summary = writer.write(read_file_ahead(path, field_mapping, stored_isbns=writer.stored_isbns),
                                            progress=show)
                 except CatalogImportError as exc:
-                    unreadable.append(str(exc))
-                    bar.update(task, description=f"{path.name}: unreadable")
-                    continue
+                    written = committed[0]
+                    if not written.total:
+                        unreadable.append(str(exc))
+                        bar.update(task, description=f"{path.name}: unreadable")
+                        continue
+                    # Some chunks were committed before the file broke off: count them, and say how to finish.
+                    unreadable.append(f"{exc}; its first {written.total} records are done (counted below), "
+                                      "import the file again to finish it")
+                    bar.update(task, description=f"{path.name}: stopped after {written.total} records")
+                    summary, complete = written, False
                 per_file.append({"file": str(path), "added": summary.added, "updated": summary.updated,
                                  "unchanged": summary.unchanged, "rejected": summary.rejected,
-                                 "copies_added": summary.copies_added})
+                                 "copies_added": summary.copies_added, "complete": complete})
                 for name in ("added", "updated", "unchanged", "rejected", "copies_added"):
                     setattr(totals, name, getattr(totals, name) + getattr(summary, name))
                 totals.errors.extend(summary.errors)

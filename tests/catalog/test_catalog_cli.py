@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -46,18 +50,23 @@ def test_import_reports_rejected_rows_and_is_idempotent(cli: CliRunner, tmp_path
     assert code == 3 and (report["added"], report["unchanged"], report["rejected"]) == (0, 1, 1)
 
 
-def test_a_large_export_is_read_ahead_and_imported_whole(cli: CliRunner, tmp_path: Path, database_url: str) -> None:
-    from catalog.importers.ahead import AHEAD_MIN_BYTES
+def _large_export(path: Path, rows: int) -> Path:
     from catalog.isbn import isbn13_check_digit
 
     lines = ["题名,责任者,ISBN,出版社,条码号,馆藏地"]
-    for n in range(6000):
+    for n in range(rows):
         first12 = f"978730{n:06d}"
         isbn13 = first12 + isbn13_check_digit(first12)
         lines.append(f"社区图书馆夜读丛书第{n}册 城市与河流的故事,作者{n % 97} 著,{isbn13},某某人民出版社,LG{n:07d},"
                      f"A区 {n % 9}排")
-    path = tmp_path / "large.csv"
     path.write_bytes(("\n".join(lines) + "\n").encode("gb18030"))
+    return path
+
+
+def test_a_large_export_is_read_ahead_and_imported_whole(cli: CliRunner, tmp_path: Path, database_url: str) -> None:
+    from catalog.importers.ahead import AHEAD_MIN_BYTES
+
+    path = _large_export(tmp_path / "large.csv", 6000)
     assert path.stat().st_size >= AHEAD_MIN_BYTES
     code, out = _run(cli, "catalog", "import", str(path), "--json")
     report = json.loads(out[out.index("{"):])
@@ -67,6 +76,45 @@ def test_a_large_export_is_read_ahead_and_imported_whole(cli: CliRunner, tmp_pat
     code, out = _run(cli, "catalog", "import", str(path), "--json")
     report = json.loads(out[out.index("{"):])
     assert code == 0 and (report["added"], report["updated"], report["unchanged"]) == (0, 0, 6000)
+
+
+def _reading_processes() -> list[int]:
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        with open(f"/proc/{os.getpid()}/task/{task}/children") as handle:
+            found.extend(int(pid) for pid in handle.read().split())
+    return found
+
+
+def test_a_file_that_breaks_off_reports_what_was_imported(cli: CliRunner, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reading process dies (killed for real) after the first chunk was committed: the librarian is told the
+    file stopped, the records already in are counted rather than reported as 'unreadable' with zero, and importing
+    the file again completes it."""
+    from catalog.importers.writer import CHUNK
+    from kiosk.cli import catalog_cmd
+
+    path = _large_export(tmp_path / "large.csv", CHUNK * 2 + 500)
+    real = catalog_cmd.read_file_ahead
+
+    def killed_after_a_chunk(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        for n, record in enumerate(real(*args, **kwargs)):
+            if n == CHUNK + 10:  # the first chunk is committed (it is written when the next record arrives)
+                for pid in _reading_processes():
+                    os.kill(pid, signal.SIGKILL)
+            yield record
+
+    monkeypatch.setattr(catalog_cmd, "read_file_ahead", killed_after_a_chunk)
+    code, out = _run(cli, "catalog", "import", str(path), "--json")
+    report = json.loads(out[out.index("{"):])
+    assert code == 1
+    assert report["files"][0]["complete"] is False and report["added"] >= CHUNK
+    assert "exited with code -9" in report["unreadable"][0] and "import the file again" in report["unreadable"][0]
+    monkeypatch.setattr(catalog_cmd, "read_file_ahead", real)
+    code, out = _run(cli, "catalog", "import", str(path), "--json")
+    report = json.loads(out[out.index("{"):])
+    assert code == 0 and report["files"][0]["complete"] is True
+    assert report["added"] + report["unchanged"] == CHUNK * 2 + 500 and report["unchanged"] >= CHUNK
 
 
 def test_import_dry_run_and_file_errors(cli: CliRunner, tmp_path: Path) -> None:
