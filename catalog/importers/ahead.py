@@ -142,8 +142,12 @@ def main() -> None:
     import gc
 
     gc.disable()  # ~40 small objects per record, none of them cyclic: the collector would only walk the heap
-    protocol = sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must not land in the pickle stream
+    # The pickle stream gets a descriptor of its own; descriptor 1 and sys.stdout then point at stderr, so that
+    # neither a stray print nor a C library writing to fd 1 can land in the stream.
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), 1)
+    sys.stdout = sys.stderr
     try:
         _serve(sys.stdin.buffer, protocol)
     except BrokenPipeError:
