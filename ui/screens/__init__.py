@@ -362,11 +362,10 @@ class DashboardPanel(BoxLayout):
             self.available, self.data = False, None
             return
         self.available, self.loading = True, True
-        if min(self.chart_pixels()) < 120:  # a tab just opened is laid out on the next frame: draw for its size
-            self._waiting_for_layout = True
-            self._redraw()
-            return
-        self._submit()
+        # A tab just opened (or this panel, last shown at another window size) is laid out on the next frames:
+        # the chart is drawn for the size it will have, once the layout has settled.
+        self._waiting_for_layout = True
+        self._redraw()
 
     def _submit(self) -> None:
         app, source = _app(), self._source()
@@ -386,6 +385,7 @@ class DashboardPanel(BoxLayout):
         self.data = data
         chart = getattr(data, "chart", None)
         self.chart_texture = CoreImage(str(chart), nocache=True).texture if chart is not None else None
+        self._redraw()  # the panel may have changed size while the chart was being drawn
 
     def number(self, value: float | None, kind: str, lang: str) -> str:
         """A headline number, or "no data yet": a gap is never shown as 0."""
