@@ -350,8 +350,12 @@ def _ensure_content(session: Session, branch: Branch, now: datetime) -> tuple[in
     for n, (title, author, narrator, category, minutes) in enumerate(words.AUDIO_BOOKS):
         url = f"https://audio.example.cn/suojin/{1001 + n}"
         if url not in urls:
-            books.append(AudioBook(branch_id=branch.id, title=title, author=author, narrator=narrator,
-                                   category=category, url=url, duration_min=minutes))
+            books.append(AudioBook(branch_id=branch.id, title=title, title_en=words.AUDIO_TITLES_EN.get(title, ""),
+                                   author=author, narrator=narrator, category=category, url=url,
+                                   duration_min=minutes))
+    for book in session.scalars(select(AudioBook).where(AudioBook.title_en == "",
+                                                        AudioBook.title.in_(words.AUDIO_TITLES_EN))):
+        book.title_en = words.AUDIO_TITLES_EN[book.title]  # demo data from before English titles existed
     session.add_all(books)
     return events, len(notices), len(books)
 

@@ -119,6 +119,8 @@ class Title(Base):
     call_number: Mapped[str] = mapped_column(String(64), default="")
     language: Mapped[str] = mapped_column(String(16), default="chi")
     summary: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """English summary for visitors reading in English; empty means show the Chinese one."""
     title_pinyin: Mapped[str] = mapped_column(String(1000), default="")
     title_initials: Mapped[str] = mapped_column(String(500), default="", index=True)
     author_pinyin: Mapped[str] = mapped_column(String(1000), default="")
@@ -282,6 +284,8 @@ class AudioBook(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    """The title in English (empty: the Chinese title is shown in English too)."""
     author: Mapped[str] = mapped_column(String(200), default="")
     narrator: Mapped[str] = mapped_column(String(200), default="")
     category: Mapped[str] = mapped_column(String(32), default="")

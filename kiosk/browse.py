@@ -267,10 +267,10 @@ class Browser:
                 .where(Item.title_id == title_id, Item.status.not_in(GONE))
                 .order_by((Item.current_branch_id != branch_id), Item.barcode)
             ).all()
-            summary = title.summary if title is not None else ""
+            summary, summary_en = (title.summary, title.summary_en) if title is not None else ("", "")
         copies = tuple(CopyView(barcode, status, name, shelf, due) for barcode, status, name, shelf, due in rows)
         hit = hits[0]
-        return TitleDetail(_hit(hit), summary, hit.clc_class, copies)
+        return TitleDetail(_hit(hit), summary, hit.clc_class, copies, summary_en)
 
     def branch_info(self, now: datetime | None = None) -> BranchInfo:
         """Hours, rooms, services, contact, nearby centers, announcements in force and upcoming events."""
@@ -328,5 +328,5 @@ class Browser:
                 select(AudioBook).where(or_(AudioBook.branch_id == branch_id, AudioBook.branch_id.is_(None)))
                 .order_by(AudioBook.id)
             ).all()
-            return [AudioBookView(b.id, b.title, b.author, b.narrator, b.category, b.url, b.duration_min)
+            return [AudioBookView(b.id, b.title, b.author, b.narrator, b.category, b.url, b.duration_min, b.title_en)
                     for b in books]

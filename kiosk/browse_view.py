@@ -59,6 +59,11 @@ class TitleDetail:
     summary: str
     clc_class: str
     copies: tuple[CopyView, ...]
+    summary_en: str = ""
+    """Empty: the Chinese summary is shown in English too."""
+
+    def summary_in(self, lang: str) -> str:
+        return self.summary_en if lang == "en" and self.summary_en else self.summary
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,11 @@ class AudioBookView:
     category: str
     url: str
     duration_min: int | None = None
+    title_en: str = ""
+    """Empty: the Chinese title is shown in English too."""
+
+    def title_in(self, lang: str) -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title
 
 
 @dataclass(frozen=True)

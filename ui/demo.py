@@ -303,7 +303,8 @@ class DemoBrowser:
                      "幸福里社区党群服务中心", hit.shelf_locations[0], None if n < hit.available else DUE)
             for n in range(hit.copies)
         )
-        return TitleDetail(hit, "一部反映当代中国社会变迁的长篇作品，入选多种推荐书目。", hit.call_number, copies)
+        return TitleDetail(hit, "一部反映当代中国社会变迁的长篇作品，入选多种推荐书目。", hit.call_number, copies,
+                           "A novel of the changes in Chinese society in our time, on many recommended reading lists.")
 
     def branch_info(self) -> BranchInfo:
         from ui.demo_map import demo_map_path
@@ -311,10 +312,13 @@ class DemoBrowser:
         return replace(demo_branch(), map_image=demo_map_path())
 
     def audio_books(self) -> Sequence[AudioBookView]:
-        names = ("论语故事", "红楼梦（精选）", "边城", "朝花夕拾", "西游记（少儿版）", "唐诗三百首", "骆驼祥子",
-                 "中国历史故事")
-        return [AudioBookView(i + 1, name, "经典", "王芳", "culture_art",
-                              f"https://audio.example.cn/a/{1000 + i}", 35 + 7 * i) for i, name in enumerate(names)]
+        # The last two without an English title: shown in Chinese in English too.
+        names = (("论语故事", "Stories from the Analects"), ("红楼梦（精选）", "Dream of the Red Chamber (selections)"),
+                 ("边城", "Border Town"), ("朝花夕拾", "Dawn Blossoms Plucked at Dusk"),
+                 ("西游记（少儿版）", "Journey to the West (for children)"), ("唐诗三百首", "Three Hundred Tang Poems"),
+                 ("骆驼祥子", ""), ("中国历史故事", ""))
+        return [AudioBookView(i + 1, name, "经典", "王芳", "culture_art", f"https://audio.example.cn/a/{1000 + i}",
+                              35 + 7 * i, name_en) for i, (name, name_en) in enumerate(names)]
 
 
 def demo_branch() -> BranchInfo:

@@ -214,3 +214,16 @@ AUDIO_BOOKS: tuple[tuple[str, str, str, str, int], ...] = (
     ("家庭急救小常识", "社区卫生服务中心", "李燕", "life", 28),
     ("时间简史（导读）", "霍金", "赵忠祥", "science", 64),
 )
+AUDIO_TITLES_EN: dict[str, str] = {
+    "论语故事": "Stories from the Analects",
+    "红楼梦（精选）": "Dream of the Red Chamber (selections)",
+    "边城": "Border Town",
+    "朝花夕拾": "Dawn Blossoms Plucked at Dusk",
+    "西游记（少儿版）": "Journey to the West (for children)",
+    "唐诗三百首": "Three Hundred Tang Poems",
+    "中国共产党简史": "A Brief History of the Communist Party of China",
+    "南京城的故事": "Stories of Nanjing",
+    "家庭急救小常识": "First Aid at Home",
+    "时间简史（导读）": "A Brief History of Time (a guide)",
+}
+"""English titles of the demo audio books, for visitors reading in English."""

@@ -80,7 +80,7 @@ def _show(branch: Branch, announcements: list[Announcement], events: list[Branch
                            "ends_at": a.ends_at} for a in announcements],
         "events": [{"id": e.id, "title": e.title, "title_en": e.title_en, "room": e.room, "starts_at": e.starts_at,
                     "ends_at": e.ends_at} for e in events],
-        "audio_books": [{"id": b.id, "title": b.title, "url": b.url} for b in audio],
+        "audio_books": [{"id": b.id, "title": b.title, "title_en": b.title_en, "url": b.url} for b in audio],
     }
 
 
@@ -260,6 +260,7 @@ def event_remove(event_id: int, code: CodeOpt = None, config: ConfigOption = Non
 def audio_add(
     title: Annotated[str, typer.Option("--title")],
     url: Annotated[str, typer.Option("--url", help="https:// link the QR code opens")],
+    title_en: Annotated[str, typer.Option("--title-en", help="The title in English (else the Chinese one)")] = "",
     author: Annotated[str, typer.Option("--author")] = "",
     narrator: Annotated[str, typer.Option("--narrator")] = "",
     category: Annotated[str, typer.Option("--category")] = "",
@@ -273,8 +274,8 @@ def audio_add(
     wanted = branch_code(config, code)
     with opened(config) as db, db.unit_of_work() as session:
         branch = _branch(session, wanted)
-        book = AudioBook(branch_id=branch.id, title=title, url=url, author=author, narrator=narrator,
-                         category=category, duration_min=minutes)
+        book = AudioBook(branch_id=branch.id, title=title, title_en=title_en, url=url, author=author,
+                         narrator=narrator, category=category, duration_min=minutes)
         session.add(book)
         session.flush()
         book_id = book.id

@@ -141,7 +141,8 @@ def test_branch_show_edit_announce_events_audio(env: dict[str, int], tmp_path: P
     assert _run("branch", "event-add", "--title", "国学讲堂", "--start", "2026-12-05T09:30",
                 "--end", "2026-12-05T11:30", "--room", "多功能厅")[0] == 0
     assert _run("branch", "event-add", "--title", "x", "--start", "2026-12-05T09:30", "--end", "yesterday")[0] == 1
-    assert _run("branch", "audio-add", "--title", "论语故事", "--url", "https://audio.example.cn/1")[0] == 0
+    assert _run("branch", "audio-add", "--title", "论语故事", "--title-en", "Stories from the Analects",
+                "--url", "https://audio.example.cn/1")[0] == 0
     assert _run("branch", "audio-add", "--title", "x", "--url", "ftp://x")[0] == 1
     code, out = _run("branch", "show", "--json")
     shown = json.loads(out)
@@ -149,6 +150,7 @@ def test_branch_show_edit_announce_events_audio(env: dict[str, int], tmp_path: P
     event = shown["events"][0]
     assert event["title"] == "国学讲堂" and event["starts_at"].startswith("2026-12-05 01:30")  # stored in UTC
     assert shown["audio_books"][0]["url"] == "https://audio.example.cn/1"
+    assert shown["audio_books"][0]["title_en"] == "Stories from the Analects"
     code, out = _run("branch", "show")
     assert code == 0 and "国学讲堂" in out and "sat: 09:00–12:00, 14:00–17:00" in out
     assert _run("branch", "unannounce", str(shown["announcements"][0]["id"]))[0] == 0

@@ -478,12 +478,7 @@ def test_detail_title_and_call_number_wrap_instead_of_being_cut_in_portrait_elde
     h.set_size(1080, 1920)
     h.app.elder, h.app.lang = True, "en"
     try:
-        h.tap("find")
-        h.settle()
-        find = h.app.root.manager.current_screen
-        find.on_key("S")
-        assert h.wait_for(lambda: find.page is not None and bool(find.page.hits))
-        find.open_detail(find.page.hits[0].title_id)
+        _open_first_hit_of_s(h)
         h.pump(6)
         header = h.find("detail_header")
         assert "Call\u00a0no.\u00a0" in header.text and not header.shorten
@@ -587,3 +582,34 @@ def test_night_dims_only_the_idle_attract_screen_and_a_touch_lifts_it(kiosk_ui: 
     finally:
         h.app._now = saved
         h.app.refresh_clock()
+
+
+def _open_first_hit_of_s(h: Any) -> None:
+    """Find a book, type S, open the first title found."""
+    h.tap("find")
+    h.settle()
+    find = h.app.root.manager.current_screen
+    find.on_key("S")
+    assert h.wait_for(lambda: find.page is not None and bool(find.page.hits))
+    find.open_detail(find.page.hits[0].title_id)
+
+
+def test_summaries_and_audio_titles_in_english_fall_back_to_chinese(kiosk_ui: Any) -> None:
+    """The demo title has an English summary; of the demo audio books, the last two have no English title."""
+    h = kiosk_ui
+    _open_first_hit_of_s(h)
+    assert h.wait_for(lambda: h.app.root.manager.current_screen.detail is not None)
+    h.settle()
+    assert h.find("detail_summary").text.startswith("一部反映当代中国")
+    h.app.lang = "en"
+    h.settle()
+    assert h.find("detail_summary").text.startswith("A novel of the changes in Chinese society")
+    h.tap("home")
+    h.tap("audio")
+    audio = h.app.root.manager.current_screen
+    assert h.wait_for(lambda: bool(audio.books))
+    titles = [c["title"] for c in audio.cards(audio.books, 0, len(audio.books), "en")]
+    assert titles[0] == "Stories from the Analects" and titles[-2:] == ["骆驼祥子", "中国历史故事"]
+    assert [c["title"] for c in audio.cards(audio.books, 0, 1, "zh_CN")] == ["论语故事"]
+    h.app.lang = "zh_CN"
+    h.tap("home")

@@ -879,7 +879,7 @@ class AudioScreen(KioskScreen):
             # The label is the UI's, in the visitor's language (older demo data carried "播音：" in the name).
             name = book.narrator.removeprefix("播音：").removeprefix("播音:").strip()
             narrator = app.t("ui.audio.narrator", lang, name=name) if name else ""
-            cards.append({"title": book.title,
+            cards.append({"title": book.title_in(lang),
                           "detail": SEP.join(x for x in (book.author, narrator, minutes) if x),
                           "url": book.url})
         return cards
