@@ -84,7 +84,8 @@ def find_title(session: Any, ref: str) -> Title:
 
 def _title_json(t: Title) -> dict[str, Any]:
     return {"id": t.id, "isbn13": t.isbn13, "title": t.title, "authors": t.authors, "publisher": t.publisher,
-            "pub_year": t.pub_year, "clc_class": t.clc_class, "category": t.category, "call_number": t.call_number}
+            "pub_year": t.pub_year, "clc_class": t.clc_class, "category": t.category, "call_number": t.call_number,
+            "summary": t.summary, "summary_en": t.summary_en}
 
 
 # --- import / export -----------------------------------------------------------------------------------------
@@ -289,13 +290,15 @@ ClcOpt = Annotated[str | None, typer.Option("--clc", help="CLC class, e.g. I247.
 CategoryOpt = Annotated[str | None, typer.Option("--category", help="Default: from the CLC class.")]
 CallOpt = Annotated[str | None, typer.Option("--call-number")]
 SummaryOpt = Annotated[str | None, typer.Option("--summary")]
+SummaryEnOpt = Annotated[str | None, typer.Option(
+    "--summary-en", help="English summary for visitors reading in English (empty: they see the Chinese one).")]
 
 
 @catalog_app.command("add")
 def add(title: Annotated[str, typer.Option("--title")], authors: AuthorsOpt = None, isbn: IsbnOpt = None,
         publisher: PublisherOpt = None, year: YearOpt = None, clc_class: ClcOpt = None, category: CategoryOpt = None,
-        call_number: CallOpt = None, summary: SummaryOpt = None, config: ConfigOption = None,
-        as_json: JsonOption = False) -> None:
+        call_number: CallOpt = None, summary: SummaryOpt = None, summary_en: SummaryEnOpt = None,
+        config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Add a title (refused when its ISBN is already in the catalog: add a copy with `kiosk items add`)."""
     if not title.strip():
         raise fail("--title must not be empty")
@@ -307,7 +310,7 @@ def add(title: Annotated[str, typer.Option("--title")], authors: AuthorsOpt = No
             if twin is not None:
                 raise fail(f"ISBN {values['isbn13']} is already title #{twin.id} «{twin.title}»")
         new = Title(title=title.strip(), authors=authors or "", publisher=publisher or "", pub_year=year,
-                    call_number=call_number or "", summary=summary or "", **values)
+                    call_number=call_number or "", summary=summary or "", summary_en=summary_en or "", **values)
         session.add(new)
         session.flush()
         result = _title_json(new)
@@ -321,11 +324,12 @@ def add(title: Annotated[str, typer.Option("--title")], authors: AuthorsOpt = No
 def edit(ref: Annotated[str, typer.Argument(help="Title id, ISBN or a copy's barcode.")], title: TitleOpt = None,
          authors: AuthorsOpt = None, isbn: IsbnOpt = None, publisher: PublisherOpt = None, year: YearOpt = None,
          clc_class: ClcOpt = None, category: CategoryOpt = None, call_number: CallOpt = None,
-         summary: SummaryOpt = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+         summary: SummaryOpt = None, summary_en: SummaryEnOpt = None, config: ConfigOption = None,
+         as_json: JsonOption = False) -> None:
     """Change fields of a title; only the options given change."""
     values = _checked_fields(isbn, clc_class, category)
     for name, value in (("title", title), ("authors", authors), ("publisher", publisher), ("pub_year", year),
-                        ("call_number", call_number), ("summary", summary)):
+                        ("call_number", call_number), ("summary", summary), ("summary_en", summary_en)):
         if value is not None:
             values[name] = value
     if "title" in values and not str(values["title"]).strip():

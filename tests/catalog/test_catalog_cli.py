@@ -152,6 +152,10 @@ def test_add_edit_search_withdraw_stats_export(cli: CliRunner, tmp_path: Path, d
     assert code == 1 and "unknown category" in out
     code, out = _run(cli, "catalog", "edit", "9787020002207", "--title", "边城（插图本）", "--category", "文学")
     assert code == 0 and "updated" in out
+    code, out = _run(cli, "catalog", "edit", "9787020002207", "--summary", "湘西小镇的故事。",
+                     "--summary-en", "A story of a small town in western Hunan.", "--json")
+    assert code == 0 and json.loads(out)["summary_en"] == "A story of a small town in western Hunan."
+    assert json.loads(out)["summary"] == "湘西小镇的故事。" and json.loads(out)["title"] == "边城（插图本）"
     code, out = _run(cli, "catalog", "edit", "9787020002207")
     assert code == 1 and "nothing to change" in out
     code, out = _run(cli, "catalog", "edit", "999999", "--title", "x")
