@@ -21,7 +21,9 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib import font_manager
 from matplotlib import pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 from kiosk.i18n import translate
 from kiosk.traffic.index import IndexReport
@@ -136,10 +138,10 @@ def _traffic_figure(report: TrafficReport, language: str, frame: ChartFrame | No
         ax.set_title(translate("traffic.report.title", language, branch=report.branch_name,
                                start=report.start.isoformat(), end=report.end.isoformat()))
         ax.set_ylabel(translate("traffic.report.visits", language))
+        ax.legend(loc="upper left")
+        legend = None
     else:  # on a screen the branch and the week are the dashboard's own; the legend names the bars, above them
-        highest = max((v for v in values if not math.isnan(v)), default=0.0)
-        ax.set_ylim(0, (highest or 1.0) * 1.45)
-    ax.legend(loc="upper left", fontsize=tick if frame else None)
+        legend = _legend_above(ax, tick)
     if with_heatmap:
         hm = axes[1]
         image = hm.imshow(heatmap_matrix(report), aspect="auto", cmap="YlOrRd")
@@ -152,7 +154,18 @@ def _traffic_figure(report: TrafficReport, language: str, frame: ChartFrame | No
         hm.set_title(translate("traffic.report.heatmap", language))
         fig.colorbar(image, ax=hm)
     fig.tight_layout()
+    if legend is not None and legend.get_window_extent().width > ax.get_window_extent().width:
+        _legend_above(ax, tick, one_row=False)
+        fig.tight_layout()
     return fig
+
+
+def _legend_above(ax: Axes, fontsize: float, *, one_row: bool = True) -> Legend:
+    """Outside the axes, over them: inside, a two-line legend in large text covered the bars' tops in a low panel
+    (elder mode at 1920×1080), whatever headroom the y axis was given. One row while it fits the axes' width."""
+    handles, _ = ax.get_legend_handles_labels()
+    return ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(handles) if one_row else 1,
+                     frameon=False, borderaxespad=0.2, fontsize=fontsize)
 
 
 def _short_label(label: str) -> str:
