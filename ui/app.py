@@ -201,13 +201,16 @@ class KioskApp(App):
         return default
 
     def fit_font(self, text: str, width: float, size: float, smallest: float) -> float:
-        """The largest font size from `size` down to `smallest` at which `text` fits one line of `width` pixels: a
-        long English branch name in the top bar shrinks a little instead of losing its end ("24-hour Rea…")."""
+        """The largest font size from `size` down to `smallest` at which each line of `text` fits one line of
+        `width` pixels: a long English branch name in the top bar shrinks a little instead of losing its end
+        ("24-hour Rea…"), a category tile's count line stays one line instead of pushing "available" onto a third
+        line, out of a low tile."""
         if not text or width <= 0:
             return size
         from kivy.core.text import Label as CoreLabel
 
-        natural = CoreLabel(font_size=size, bold=True).get_extents(text)[0]
+        label = CoreLabel(font_size=size, bold=True)
+        natural = max(label.get_extents(line)[0] for line in text.split("\n"))
         if natural <= width:
             return size
         return max(smallest, size * width / natural)

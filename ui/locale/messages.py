@@ -160,7 +160,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "Type pinyin initials on the keys (HLM finds 红楼梦), or a title, author or ISBN"),
     "ui.find.categories": ("按分类浏览", "Browse by category"),
     "ui.find.category_tile": ("{name}\n{titles} 种 · 可借 {available}",
-                              "{name}\n{titles} titles · {available} available"),
+                              "{name}\n{available} of {titles} available"),
     "ui.find.all_categories": ("全部分类", "All categories"),
     "ui.find.results": ("共 {total} 种，第 {first}–{last} 种", "Found {total} · showing {first}–{last}"),
     "ui.find.no_results": ("没有找到，换个关键词试试", "Nothing found. Try other letters."),
