@@ -7,6 +7,9 @@ punctuation off its end; the fix here is to push the character before a forbidde
 Break opportunities (a simplified UAX #14): after a space, and on either side of a CJK character; never inside a run
 of Latin letters, digits and their punctuation ("0.8 km", "9:00-21:00", "ISBN 978-7-…" break only at their spaces),
 unless such a run is wider than the whole line, which then breaks at any character that keeps the punctuation rules.
+A date is one word too: "2026年12月22日" is all ideographs and digits, "22 Dec 2026" has spaces, yet a line that ends
+in "2026年12月" or "22 Dec" makes the reader join the halves (the same rule as for a Latin run: a date wider than the
+whole line still breaks).
 
 Pure functions of text and a width measure, so every rule is testable without a window; `WrapLabel` measures with
 its own font.
@@ -14,7 +17,9 @@ its own font.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import lru_cache
 
 CLOSING = frozenset(
     "，。、．：；！？）》」』】〕〉〗〙〛｝］”’…·・％‰℃々"  # full-width closing and middle punctuation
@@ -31,6 +36,20 @@ GLUE = frozenset("\u00a0\u202f\u2060\ufeff")
 it follows with these, and no line breaks on either side of one."""
 
 Measure = Callable[[str], float]
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_SPACE = "[ \u00a0\u202f]+"
+DATE = re.compile(
+    r"\d{1,4}年\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}月\d{1,2}[日号]"  # 2026年12月22日, 2026年12月, 12月22日
+    rf"|\b\d{{1,2}}{_SPACE}{_MONTH}(?:{_SPACE}\d{{4}})?\b"  # 22 Dec 2026, 22 Dec
+    rf"|\b{_MONTH}{_SPACE}\d{{1,2}}(?:,{_SPACE}\d{{4}})?\b"  # Dec 22, 2026
+)
+"""Dates the screens show (`KioskApp.fmt_date`) and the forms people write: no line breaks inside one."""
+
+
+@lru_cache(maxsize=512)
+def _date_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(m.span() for m in DATE.finditer(text))
 
 
 def is_cjk(ch: str) -> bool:
@@ -56,6 +75,8 @@ def may_break(text: str, i: int, *, anywhere: bool = False) -> bool:
     if after == " " or after in CLOSING or before in GLUE or after in GLUE:
         return False
     if before in INSEPARABLE and after == before:
+        return False
+    if not anywhere and any(start < i < end for start, end in _date_spans(text)):
         return False
     if before == " ":
         j = i - 1

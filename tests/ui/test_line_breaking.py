@@ -60,12 +60,28 @@ def test_no_break_spaces_glue_what_they_join() -> None:
         assert all("约\u00a03.2\u00a0公里" in line for line in lines if "公里" in line), lines
 
 
+def test_a_date_stays_on_one_line() -> None:
+    """The receipt in elder mode broke "应还 2026年12月 / 22日" and "due 22 Dec / 2026"."""
+    for text, date in (("借出  平凡的世界（全三册）  应还 2026年12月22日", "2026年12月22日"),
+                       ("请于2026年12月22日前归还", "2026年12月22日"),
+                       ("Borrowed  The Three-Body Problem  due 22 Dec 2026", "22 Dec 2026"),
+                       ("Due back by Dec 22, 2026 at the latest", "Dec 22, 2026")):
+        start = text.index(date)
+        assert not any(may_break(text, i) for i in range(start + 1, start + len(date))), text
+        for width in range(int(cells(date)), 80):
+            assert sum(date in line for line in break_lines(text, width, cells)) == 1, (width, text)
+    # Wider than the whole line, a date still breaks rather than running off the screen.
+    assert len(break_lines("2026年12月22日", 8, cells)) > 1
+    assert len(break_lines("22 Dec 2026", 4, cells)) > 1
+
+
 def test_a_line_of_only_closing_punctuation_overflows_rather_than_breaking_the_rule() -> None:
     assert break_lines("好，，，，，，", 4, cells) == ["好，，，，，，"]
 
 
 TEXT = st.text(alphabet=st.sampled_from(sorted(
-    set("中文图书馆开放时间全天阅读红楼梦西游记社区服务大楼一层") | set("abc XYZ 09.:-/") | CLOSING | OPENING
+    set("中文图书馆开放时间全天阅读红楼梦西游记社区服务大楼一层年月日") | set("abc XYZ 09.:-/,") | set("Dec")
+    | CLOSING | OPENING
     | set("—…\u00a0"))), max_size=80)
 
 

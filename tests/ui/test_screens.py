@@ -613,3 +613,32 @@ def test_summaries_and_audio_titles_in_english_fall_back_to_chinese(kiosk_ui: An
     assert [c["title"] for c in audio.cards(audio.books, 0, 1, "zh_CN")] == ["论语故事"]
     h.app.lang = "zh_CN"
     h.tap("home")
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_receipt_keeps_each_due_date_on_one_line_in_large_text(kiosk_ui: Any, lang: str) -> None:
+    """In elder mode at 1920x1080 and 1280x800 the receipt drew "应还 2026年12月 / 22日" and "due 22 Dec / 2026"."""
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    h.app.lang, h.app.elder = lang, True
+    _publish_from_thread(h, demo_views()["receipt"])
+    dates = {h.app.fmt_date(line.due_at, lang) for line in h.app.view.receipt.lines if line.due_at}
+    assert dates
+    try:
+        for size in [(1920, 1080), (1280, 800), (1080, 1920)]:
+            h.set_size(*size)
+            h.settle()
+            h.pump(6)
+            label = h.find("receipt_text")
+            label.texture_update()
+            lines = ["".join(word.text for word in line.words) for line in label._label._cached_lines]
+            assert len(lines) > len(label.text.split("\n")), (size, lines)  # large text: some lines do wrap
+            for date in dates:
+                assert sum(line.count(date) for line in lines) == label.text.count(date), (size, lines)
+                if lang == "en":  # "due" is glued to its date; "应还" is two ideographs, no glue inside a word
+                    due = h.app.t("ui.borrow.due", lang, date=date)
+                    assert all(due in line for line in lines if date in line), (size, lines)
+    finally:
+        h.set_size(1280, 800)
+        h.settle()

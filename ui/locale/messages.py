@@ -83,11 +83,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.borrow.prompt": (
         "请把书背面的条码对准扫描窗口，一本一本地扫", "Scan the barcode on the back of each book, one at a time"),
     "ui.borrow.count": ("已借 {count}/{limit}", "On loan {count}/{limit}"),
-    "ui.borrow.due": ("应还 {date}", "due {date}"),
+    "ui.borrow.due": ("应还 {date}", "due\u00a0{date}"),
     "ui.return.title": ("还书", "Return"),
     "ui.return.prompt": ("请把书背面的条码对准扫描窗口，还完按“完成”", "Scan each book's barcode, then tap Finish"),
     "ui.account.title": ("我的借阅", "My loans"),
-    "ui.account.due": ("应还 {date}", "due {date}"),
+    "ui.account.due": ("应还 {date}", "due\u00a0{date}"),
     "ui.account.overdue": ("已逾期", "OVERDUE"),
     "ui.account.renew": ("续借", "Renew"),
     "ui.account.renew_all": ("全部续借", "Renew all"),
