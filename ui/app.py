@@ -412,10 +412,16 @@ class KioskApp(App):
         for day in branch.hours:
             if day.weekday == now.weekday():
                 spans = day.spans
-        hhmm = f"{now:%H:%M}"
-        is_open = any(a <= hhmm < b for a, b in spans)
-        self.open_key = "ui.attract.open_now" if is_open else "ui.attract.closed_now"
-        self.hours_today = self.fmt_spans(spans)
+        # One status, said once: not "Open now · today: Open 24 hours" nor "Closed now · today: Closed".
+        if spans == (("00:00", "24:00"),):
+            self.open_key, self.hours_today = "ui.attract.open_all_day", ""
+        elif not spans:
+            self.open_key, self.hours_today = "ui.attract.closed_today", ""
+        else:
+            hhmm = f"{now:%H:%M}"
+            is_open = any(a <= hhmm < b for a, b in spans)
+            self.open_key = "ui.attract.open_now" if is_open else "ui.attract.closed_now"
+            self.hours_today = self.fmt_spans(spans)
 
     def _rotate(self, _dt: float) -> None:
         self.rotation_index += 1

@@ -39,7 +39,7 @@ def test_attract_shows_branch_hours_and_no_invented_occupancy(kiosk_ui: Any) -> 
     assert h.app.root.manager.current == "attract"
     text = _texts(h)
     assert "幸福里社区党群服务中心" in text
-    assert "正在开放" in text and "全天开放" in text
+    assert h.find("open_status").text == "全天开放"  # said once, not "正在开放  今日 全天开放"
     assert "当前在馆" not in text  # no door-counter data: no number at all
     from ui.demo import demo_occupancy
 
@@ -642,3 +642,33 @@ def test_the_receipt_keeps_each_due_date_on_one_line_in_large_text(kiosk_ui: Any
     finally:
         h.set_size(1280, 800)
         h.settle()
+
+
+@pytest.mark.parametrize(("spans", "zh", "en"), [
+    ((("00:00", "24:00"),), "全天开放", "Open 24 hours"),
+    ((("08:30", "21:00"),), "正在开放 · 今日 08:30–21:00", "Open now · today 08:30–21:00"),
+    ((("12:00", "21:00"),), "现在闭馆 · 今日 12:00–21:00", "Closed now · today 12:00–21:00"),
+    ((), "今日闭馆", "Closed today"),
+])
+def test_the_attract_screen_says_once_whether_the_room_is_open(
+        kiosk_ui: Any, spans: tuple[tuple[str, str], ...], zh: str, en: str) -> None:
+    """It said "Open now  · today: Open 24 hours" (a double space, and open twice) and "正在开放  今日 全天开放"."""
+    from datetime import UTC, datetime
+
+    from kiosk.browse_view import OpeningHours
+
+    h = kiosk_ui
+    saved_now, saved_branch = h.app._now, h.app.branch
+    morning = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+    h.app._now = lambda: morning.astimezone(h.app.settings.tz)
+    try:
+        h.app.branch = replace(saved_branch, hours=tuple(OpeningHours(day, spans) for day in range(7)))
+        for lang, expected in (("zh_CN", zh), ("en", en)):
+            h.app.lang = lang
+            h.pump(2)
+            assert h.find("open_status").text == expected
+            assert "  " not in h.find("open_status").text
+    finally:
+        h.app._now, h.app.branch, h.app.lang = saved_now, saved_branch, "zh_CN"
+        h.app.refresh_clock()
+

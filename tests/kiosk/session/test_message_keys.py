@@ -72,3 +72,10 @@ def test_the_loan_message_fills_every_placeholder(language: str) -> None:
     assert "红楼梦" in text
     assert "{" not in text
     assert ("2026年12月22日" if language == "zh_CN" else "22 Dec 2026") in text
+
+
+def test_chinese_puts_no_spaces_around_a_due_date() -> None:
+    """It read "请于 2026年12月22日 前归还"; Chinese sets no spaces between ideographs and a date written in them."""
+    for key in ("loan.lent", "loan.lent_offline"):
+        text = i18n.translate(key, "zh_CN", title="红楼梦", due=date(2026, 12, 22), count=1, max=5)
+        assert "请于2026年12月22日前归还" in text, text
