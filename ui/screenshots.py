@@ -96,6 +96,11 @@ class ScreenshotRenderer:
             h.settle()
             if state == "staff_dashboard":  # numbers and chart come from the UI worker
                 h.wait_for(lambda: not staff.panels["dashboard"].loading, timeout=60)
+            if state == "staff_overdue":  # the page is sized to the rows that fit once they are drawn
+                overdue = staff.panels["overdue"]
+                h.wait_for(lambda: overdue.page is not None and overdue.rows_that_fit() >= len(overdue.page.lines)
+                           and len(overdue.ids.overdue_list.children) == len(overdue.page.lines), timeout=10)
+                h.settle()
             if state == "staff_announcement":
                 panel = staff.panels["announcement"]
                 for word in ("XINSHU", "DAOGUAN", "HUANY"):  # 新书 到馆, then 欢迎 offered for "huany"

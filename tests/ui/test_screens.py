@@ -672,3 +672,49 @@ def test_the_attract_screen_says_once_whether_the_room_is_open(
         h.app._now, h.app.branch, h.app.lang = saved_now, saved_branch, "zh_CN"
         h.app.refresh_clock()
 
+
+@pytest.mark.parametrize("elder", [True, False])
+def test_an_overdue_page_holds_only_the_rows_that_fit(kiosk_ui: Any, elder: bool) -> None:
+    """In elder mode at 1920x1080 a page held 4 rows (the elder page size) and only 3½ fitted the list: the 4th was
+    cut, to be scrolled to inside a paged list. Every page now shows whole rows, and paging shows each line once."""
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    h.app.elder = elder
+    _publish_from_thread(h, demo_views()["staff"])
+    staff = h.current_screen()
+    panel = staff.panels["overdue"]
+    try:
+        for size in [(1920, 1080), (1280, 800), (1080, 1920)]:
+            h.set_size(*size)
+            h.settle()
+            staff.open_tab("overdue")
+            assert h.wait_for(lambda: panel.page is not None and panel.page.offset == 0
+                              and len(panel.ids.overdue_list.children) == len(panel.page.lines)
+                              and panel.rows_that_fit() >= len(panel.page.lines), timeout=10), size
+            h.settle()
+            seen: list[str] = []
+            while True:
+                area = panel.ids.overdue_scroll
+                rows = list(reversed(panel.ids.overdue_list.children))
+                assert len(rows) <= int(h.app.page_size)
+                for row in rows:  # whole rows only: each inside the list's visible area
+                    top = row.to_window(row.x, row.top)[1]
+                    bottom = row.to_window(row.x, row.y)[1]
+                    assert area.to_window(area.x, area.y)[1] - 0.5 <= bottom and \
+                        top <= area.to_window(area.x, area.top)[1] + 0.5, (size, row.title)
+                seen += [row.title for row in rows]
+                if h.find("overdue_next").disabled:
+                    break
+                offset = panel.page.offset
+                h.tap("overdue_next")
+                assert h.wait_for(lambda o=offset: panel.page.offset > o, timeout=10)
+                h.settle()
+            assert len(seen) == panel.page.total == len(set(seen)), (size, seen)
+            if elder and size == (1920, 1080):
+                assert panel.page_size() < int(h.app.page_size)  # the case the review found
+    finally:
+        staff.open_tab("home")
+        h.set_size(1280, 800)
+        h.settle()
+

@@ -404,6 +404,18 @@ class DashboardPanel(BoxLayout):
 class OverduePanel(BoxLayout):
     page = ObjectProperty(None, allownone=True)
     available = BooleanProperty(True)
+    per_page = NumericProperty(0)
+    """Rows a page holds: the theme's page size, or fewer where that many rows do not fit the list (in elder mode at
+    1920x1080 only 3½ of 4 did, and a paged list that also scrolls hides its last row). 0: not measured yet."""
+
+    def on_kv_post(self, *_: Any) -> None:
+        self._fit_trigger = Clock.create_trigger(self._fit)
+        self.ids.overdue_list.bind(height=self._fit_trigger)
+        self.ids.overdue_scroll.bind(height=self._on_list_area)
+        _app().bind(page_size=self._on_list_area)
+
+    def page_size(self) -> int:
+        return max(1, int(self.per_page or _app().page_size))
 
     def load(self, offset: int) -> None:
         app = _app()
@@ -412,18 +424,46 @@ class OverduePanel(BoxLayout):
             self.available, self.page = False, None
             return
         self.available = True
-        limit = int(app.page_size)
+        limit = self.page_size()
         app.worker.submit("overdue", lambda: source(max(0, offset), limit), lambda page: setattr(self, "page", page))
 
     def turn(self, step: int) -> None:
         page = self.page
         if page is None:
             return
-        new = page.offset + step * int(_app().page_size)
+        new = page.offset + step * self.page_size()
         if 0 <= new < page.total:
             self.load(new)
 
-    def header_text(self, page: Any, lang: str) -> str:
+    def rows_that_fit(self) -> int:
+        """How many of the rows shown, from the first, fit the list's height whole (at least one)."""
+        rows, area = self.ids.overdue_list, self.ids.overdue_scroll.height
+        used, count = 0.0, 0
+        for row in reversed(rows.children):
+            used += row.height + (rows.spacing if count else 0)
+            if used > area + 0.5:
+                break
+            count += 1
+        return max(1, count)
+
+    def _fit(self, *_: Any) -> None:
+        page = self.page
+        if page is None or not page.lines or len(self.ids.overdue_list.children) != len(page.lines):
+            return
+        fits = self.rows_that_fit()
+        if fits < len(page.lines):
+            self.per_page = fits
+            self.load(page.offset - page.offset % fits)
+
+    def _on_list_area(self, *_: Any) -> None:
+        # More room (another window size, normal text again): measure again from the theme's page size.
+        if self.per_page:
+            self.per_page = 0
+            if self.page is not None:
+                self.load(self.page.offset)
+        self._fit_trigger()
+
+    def header_text(self, page: Any, lang: str, _per_page: float = 0) -> str:
         app = _app()
         if not self.available:
             return app.t("ui.librarian.unavailable", lang)
@@ -431,7 +471,7 @@ class OverduePanel(BoxLayout):
             return app.t("ui.common.loading", lang)
         if not page.total:
             return app.t("ui.librarian.overdue_none", lang)
-        size = max(1, int(app.page_size))
+        size = self.page_size()
         pages = (page.total + size - 1) // size
         return SEP.join((app.t("ui.librarian.overdue_count", lang, total=page.total),
                              app.t("ui.librarian.page", lang, page=page.offset // size + 1, pages=pages)))
