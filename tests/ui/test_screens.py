@@ -718,3 +718,37 @@ def test_an_overdue_page_holds_only_the_rows_that_fit(kiosk_ui: Any, elder: bool
         h.set_size(1280, 800)
         h.settle()
 
+
+@pytest.mark.parametrize("elder", [True, False])
+def test_the_copies_list_shows_every_copy_or_says_that_more_follow(kiosk_ui: Any, elder: bool) -> None:
+    """In elder mode at 1920x1080 the copies list cut its 3rd row under a tall one-line summary, with nothing saying
+    that it scrolls. The demo title's 3 copies now fit at every size; a title with more says how many and to swipe."""
+    from dataclasses import replace as copy_with
+
+    h = kiosk_ui
+    h.app.elder = elder
+    _open_first_hit_of_s(h)
+    assert h.wait_for(lambda: h.current_screen().name == "detail" and h.current_screen().detail is not None)
+    screen = h.current_screen()
+    shown = screen.detail
+    try:
+        for size in [(1920, 1080), (1280, 800), (1080, 1920)]:
+            h.set_size(*size)
+            h.settle()
+            h.pump(6)
+            area, rows = screen.ids.copies_scroll, screen.ids.copies
+            assert len(rows.children) == len(shown.copies) == 3
+            assert rows.height <= area.height + 0.5, size  # all three rows whole, no scrolling needed
+            assert h.find("copies_header").text == "馆藏复本"
+        h.set_size(1280, 800)
+        screen.detail = copy_with(shown, copies=shown.copies * 4)
+        h.settle()
+        h.pump(6)
+        assert screen.ids.copies.height > screen.ids.copies_scroll.height
+        assert h.find("copies_header").text == "馆藏复本 12 册 · 向上滑动看全部"
+        h.app.lang = "en"
+        h.pump(3)
+        assert h.find("copies_header").text == "12 copies · swipe up for all"
+    finally:
+        h.set_size(1280, 800)
+        h.settle()

@@ -170,6 +170,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.detail.call_number": ("索书号 {call}", "Call no. {call}"),
     "ui.detail.no_summary": ("暂无简介", "No summary"),
     "ui.detail.copies": ("馆藏复本", "Copies"),
+    "ui.detail.copies_more": ("馆藏复本 {count} 册 · 向上滑动看全部", "{count} copies · swipe up for all"),
     "ui.item_status.available": ("在架可借", "On the shelf"),
     "ui.item_status.on_loan": ("已借出", "On loan"),
     "ui.item_status.in_transit": ("调拨中", "In transit"),

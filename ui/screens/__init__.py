@@ -775,6 +775,13 @@ class DetailScreen(KioskScreen):
         # The line wraps between parts, never inside one ("Call" / "no. I247.55"): no-break spaces within a part.
         return SEP.join(p.replace(" ", "\u00a0") for p in parts if p)
 
+    def copies_header(self, detail: TitleDetail | None, lang: str, overflows: bool) -> str:
+        """Says when the list holds more copies than it shows: a cut-off last row alone does not say it scrolls."""
+        app = _app()
+        if detail is None or not overflows:
+            return app.t("ui.detail.copies", lang)
+        return app.t("ui.detail.copies_more", lang, count=len(detail.copies))
+
     def copy_rows(self, detail: TitleDetail | None, lang: str) -> list[dict[str, Any]]:
         if detail is None:
             return []
