@@ -201,7 +201,7 @@ def demo_views() -> dict[str, SessionView]:
         LoanLine(3, "TS0001388", t2, NOW + timedelta(days=12), False, True, 0),
     )
     receipt = ReceiptView(
-        branch_name="幸福里社区党群服务中心 24小时智慧书房",
+        branch_name=demo_branch().name,  # as the core names it: the branch's own name, shown in English in English
         masked_name="张*华",
         at=NOW,
         lines=(ReceiptLine(t1, "TS0001021", DUE, "borrowed"), ReceiptLine(t2, "TS0001388", DUE, "borrowed"),
@@ -300,7 +300,7 @@ class DemoBrowser:
             return None
         copies = tuple(
             CopyView(f"TS{title_id:04d}{n}", "available" if n < hit.available else "on_loan",
-                     "幸福里社区党群服务中心", hit.shelf_locations[0], None if n < hit.available else DUE)
+                     demo_branch().name, hit.shelf_locations[0], None if n < hit.available else DUE)
             for n in range(hit.copies)
         )
         return TitleDetail(hit, "一部反映当代中国社会变迁的长篇作品，入选多种推荐书目。", hit.call_number, copies,
@@ -313,12 +313,15 @@ class DemoBrowser:
 
     def audio_books(self) -> Sequence[AudioBookView]:
         # The last two without an English title: shown in Chinese in English too.
-        names = (("论语故事", "Stories from the Analects"), ("红楼梦（精选）", "Dream of the Red Chamber (selections)"),
-                 ("边城", "Border Town"), ("朝花夕拾", "Dawn Blossoms Plucked at Dusk"),
-                 ("西游记（少儿版）", "Journey to the West (for children)"), ("唐诗三百首", "Three Hundred Tang Poems"),
-                 ("骆驼祥子", ""), ("中国历史故事", ""))
-        return [AudioBookView(i + 1, name, "经典", "王芳", "culture_art", f"https://audio.example.cn/a/{1000 + i}",
-                              35 + 7 * i, name_en) for i, (name, name_en) in enumerate(names)]
+        # Authors are names (shown as written); an anthology has none.
+        names = (("论语故事", "Stories from the Analects", ""),
+                 ("红楼梦（精选）", "Dream of the Red Chamber (selections)", "曹雪芹"),
+                 ("边城", "Border Town", "沈从文"), ("朝花夕拾", "Dawn Blossoms Plucked at Dusk", "鲁迅"),
+                 ("西游记（少儿版）", "Journey to the West (for children)", "吴承恩"),
+                 ("唐诗三百首", "Three Hundred Tang Poems", "蘅塘退士"), ("骆驼祥子", "", "老舍"),
+                 ("中国历史故事", "", ""))
+        return [AudioBookView(i + 1, name, author, "王芳", "culture_art", f"https://audio.example.cn/a/{1000 + i}",
+                              35 + 7 * i, name_en) for i, (name, name_en, author) in enumerate(names)]
 
 
 def demo_branch() -> BranchInfo:

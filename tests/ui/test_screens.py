@@ -752,3 +752,33 @@ def test_the_copies_list_shows_every_copy_or_says_that_more_follow(kiosk_ui: Any
     finally:
         h.set_size(1280, 800)
         h.settle()
+
+
+def test_english_screens_name_the_branch_and_the_audio_category_in_english(kiosk_ui: Any) -> None:
+    """The English receipt, copies list and audio cards showed "幸福里社区党群服务中心 24小时智慧书房" and "经典" (the
+    demo's names did not match its branch, and a placeholder stood where the author goes). Names (authors, readers)
+    and shelf marks stay as written: they have no English field."""
+    from ui.demo import demo_branch, demo_views
+    from ui.screens import SEP
+
+    h = kiosk_ui
+    english = demo_branch().name_en
+    h.app.lang = "en"
+    _publish_from_thread(h, demo_views()["receipt"])
+    assert h.find("receipt_text").text.split("\n")[0] == english
+    _publish_from_thread(h, demo_views()["attract"])
+    _open_first_hit_of_s(h)
+    assert h.wait_for(lambda: h.current_screen().name == "detail" and h.current_screen().detail is not None)
+    h.settle()
+    copies = [row.detail for row in reversed(h.current_screen().ids.copies.children)]
+    assert copies and all(detail.startswith(english) for detail in copies), copies
+    h.tap("home")
+    h.tap("audio")
+    assert h.wait_for(lambda: bool(h.current_screen().books))
+    h.settle()
+    text = _texts(h)
+    assert "经典" not in text and SEP.join(("鲁迅", "Culture and art", "read by 王芳")) in text
+    h.app.lang = "zh_CN"
+    h.pump(3)
+    assert SEP.join(("鲁迅", "文化艺术", "播音：王芳")) in _texts(h)
+    h.tap("home")

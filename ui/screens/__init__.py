@@ -926,8 +926,11 @@ class AudioScreen(KioskScreen):
             # The label is the UI's, in the visitor's language (older demo data carried "播音：" in the name).
             name = book.narrator.removeprefix("播音：").removeprefix("播音:").strip()
             narrator = app.t("ui.audio.narrator", lang, name=name) if name else ""
+            # The category is a code the UI names in the visitor's language; the author is a name, shown as written.
+            category = app.t_fallback((f"category.{book.category}", f"ui.category.{book.category}"), lang,
+                                      "") if book.category else ""
             cards.append({"title": book.title_in(lang),
-                          "detail": SEP.join(x for x in (book.author, narrator, minutes) if x),
+                          "detail": SEP.join(x for x in (book.author, category, narrator, minutes) if x),
                           "url": book.url})
         return cards
 
