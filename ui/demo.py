@@ -272,6 +272,22 @@ TITLES = (
     ("孙子兵法", "孙武", "中华书局", "military_politics", "szbf", "E892.2/S91"),
 )
 
+SUMMARIES = {
+    "平凡的世界（全三册）": ("陕北农村孙少安、孙少平兄弟十年间的奋斗与生活。",
+                       "Ten years in the lives of two brothers from a village in northern Shaanxi."),
+    "三体": ("地球文明与三体文明的第一次接触，中国科幻代表作。",
+           "Earth's first contact with an alien civilisation: a landmark of Chinese science fiction."),
+    "明朝那些事儿（第一部）": ("用通俗的语言讲述明朝开国的历史。",
+                     "The founding of the Ming dynasty, told in plain words."),
+    "中国共产党简史": ("中国共产党百年历程的简明读本。", "A short history of the Communist Party of China."),
+    "乡土中国": ("费孝通关于中国乡村社会结构的经典论著。", "Fei Xiaotong's classic study of rural Chinese society."),
+    "时间简史": ("霍金讲述宇宙的起源、黑洞与时间。", "Hawking on the origin of the universe, black holes and time."),
+    "活着": ("一个普通人历经时代变迁的一生。", "One ordinary man's life through decades of upheaval."),
+    "家常菜精选": ("简单易学的家常菜做法。", "Simple home cooking, step by step."),
+    "孙子兵法": ("中国古代最著名的兵书。", "The best-known military classic of ancient China."),
+}
+"""Each demo title's own summary (zh, en): the detail screenshots show the one of the title they open."""
+
 
 class DemoBrowser:
     """A BrowserPort over a few plain values, for screenshots and widget tests (the real one queries the catalog)."""
@@ -303,8 +319,8 @@ class DemoBrowser:
                      demo_branch().name, hit.shelf_locations[0], None if n < hit.available else DUE)
             for n in range(hit.copies)
         )
-        return TitleDetail(hit, "一部反映当代中国社会变迁的长篇作品，入选多种推荐书目。", hit.call_number, copies,
-                           "A novel of the changes in Chinese society in our time, on many recommended reading lists.")
+        summary, summary_en = SUMMARIES[hit.title]
+        return TitleDetail(hit, summary, hit.call_number, copies, summary_en)
 
     def branch_info(self) -> BranchInfo:
         from ui.demo_map import demo_map_path

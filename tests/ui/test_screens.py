@@ -600,10 +600,10 @@ def test_summaries_and_audio_titles_in_english_fall_back_to_chinese(kiosk_ui: An
     _open_first_hit_of_s(h)
     assert h.wait_for(lambda: h.app.root.manager.current_screen.detail is not None)
     h.settle()
-    assert h.find("detail_summary").text.startswith("一部反映当代中国")
+    assert h.find("detail_summary").text.startswith("地球文明与三体文明")
     h.app.lang = "en"
     h.settle()
-    assert h.find("detail_summary").text.startswith("A novel of the changes in Chinese society")
+    assert h.find("detail_summary").text.startswith("Earth's first contact")
     h.tap("home")
     h.tap("audio")
     audio = h.app.root.manager.current_screen
