@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from catalog.db import Database
 from catalog.model import Branch, Item, ItemStatus
 from kiosk.cli import app
+from tests.catalog.process_helpers import child_processes
 
 CSV = (
     "题名,责任者,ISBN,出版社,出版年,中图分类号,索书号,条码号,馆藏地\n"
@@ -78,14 +79,6 @@ def test_a_large_export_is_read_ahead_and_imported_whole(cli: CliRunner, tmp_pat
     assert code == 0 and (report["added"], report["updated"], report["unchanged"]) == (0, 0, 6000)
 
 
-def _reading_processes() -> list[int]:
-    found: list[int] = []
-    for task in os.listdir(f"/proc/{os.getpid()}/task"):
-        with open(f"/proc/{os.getpid()}/task/{task}/children") as handle:
-            found.extend(int(pid) for pid in handle.read().split())
-    return found
-
-
 def test_a_file_that_breaks_off_reports_what_was_imported(cli: CliRunner, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The reading process dies (killed for real) after the first chunk was committed: the librarian is told the
@@ -100,7 +93,7 @@ def test_a_file_that_breaks_off_reports_what_was_imported(cli: CliRunner, tmp_pa
     def killed_after_a_chunk(*args: Any, **kwargs: Any) -> Iterator[Any]:
         for n, record in enumerate(real(*args, **kwargs)):
             if n == CHUNK + 10:  # the first chunk is committed (it is written when the next record arrives)
-                for pid in _reading_processes():
+                for pid in child_processes():
                     os.kill(pid, signal.SIGKILL)
             yield record
 

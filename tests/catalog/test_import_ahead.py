@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +29,8 @@ from catalog.importers.ahead import ReaderFailed
 from catalog.importers.prepared import prepare
 from catalog.model import Branch
 from catalog.search import TitleToken, reindex_all, search_catalog
+from tests.catalog.process_helpers import alive as _alive
+from tests.catalog.process_helpers import child_processes as _children
 
 ROWS = [
     "红楼梦,曹雪芹 著,978-7-02-000220-7,人民文学出版社,2008,I242.4,I242.4/C12,TS0000001,F区 1排 2层",
@@ -45,21 +49,13 @@ def _export(path: Path, rows: list[str]) -> Path:
     return path
 
 
-def _children() -> set[int]:
-    pid = os.getpid()
-    found: set[int] = set()
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as handle:
-            found.update(int(p) for p in handle.read().split())
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
-        return False
+def _started_reader(path: Path, **kwargs: Any) -> tuple[Iterator[Any], int]:
+    """The records of `read_file_ahead` with its first one taken, and the pid of the reading process it started."""
+    before = _children()
+    records = read_file_ahead(path, min_bytes=0, **kwargs)
+    next(iter(records))
+    (child,) = _children() - before
+    return records, child
 
 
 def _comparable(record: PreparedRecord | RecordError) -> object:
@@ -131,20 +127,14 @@ def test_an_unreadable_file_is_reported_from_the_reading_process(tmp_path: Path)
 
 def test_stopping_early_ends_the_reading_process(tmp_path: Path) -> None:
     path = _export(tmp_path / "books.csv", ROWS * 2000)
-    before = _children()
-    records = read_file_ahead(path, chunk=100, min_bytes=0)
-    next(iter(records))
-    (child,) = _children() - before
+    records, child = _started_reader(path, chunk=100)
     records.close()  # type: ignore[attr-defined]
     assert not _alive(child)
 
 
 def test_a_reading_process_that_dies_is_an_import_error(tmp_path: Path) -> None:
     path = _export(tmp_path / "books.csv", ROWS * 2000)
-    before = _children()
-    records = read_file_ahead(path, chunk=100, min_bytes=0)
-    next(iter(records))
-    (child,) = _children() - before
+    records, child = _started_reader(path, chunk=100)
     os.kill(child, signal.SIGKILL)
     with pytest.raises(ReaderFailed, match=r"books\.csv exited with code -9 before the end of the file"):
         list(records)
@@ -217,10 +207,7 @@ def test_a_reading_process_killed_in_the_middle_of_a_chunk_is_an_import_error(tm
     """The reader is usually one chunk ahead, blocked writing a chunk larger than the pipe: killed there, it leaves
     half a pickle in the pipe, which must be a ReaderFailed (reported per file), not an UnpicklingError."""
     path = _export(tmp_path / "books.csv", ROWS * 2000)
-    before = _children()
-    records = read_file_ahead(path, chunk=1000, min_bytes=0)
-    next(iter(records))
-    (child,) = _children() - before
+    records, child = _started_reader(path, chunk=1000)
     deadline = time.monotonic() + 30
     while not _blocked_writing_to_the_pipe(child):
         assert time.monotonic() < deadline, "the reading process never filled the pipe"
