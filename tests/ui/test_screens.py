@@ -545,6 +545,12 @@ def test_attract_clock_stays_inside_its_panel_with_large_english_text(kiosk_ui: 
         assert clock.top <= panel.top + 1, (clock.top, panel.top)
         events = h.find("events")
         assert events.y >= panel.y - 1
+        # Whole events only: the drawn lines are the first few entries, re-wrapped, and they fit the box.
+        assert events.texture_size[1] <= events.height + 1
+        shown = events.shown_entries
+        assert shown == 0 or 2 <= shown <= len(events.entries)
+        drawn = "".join(events._label.text.split())
+        assert drawn == "".join("".join(events.entries[:shown]).split())
     finally:
         h.app.branch = branch
         h.tap("elder")

@@ -60,15 +60,16 @@ class AttractScreen(KioskScreen):
                                room=_pick(event.room, event.room_en, lang)))
         return items[index % len(items)] if items else ""
 
-    def events_text(self, branch: BranchInfo | None, lang: str) -> str:
+    def events_entries(self, branch: BranchInfo | None, lang: str) -> list[str]:
+        """The heading and the next three events, one entry each (the label drops whole events that do not fit)."""
         if branch is None or not branch.events:
-            return ""
+            return []
         app = _app()
-        lines = [app.t("ui.about.events", lang)]
+        entries = [app.t("ui.about.events", lang)]
         for event in branch.events[:3]:
             title = event.title_en if lang == "en" and event.title_en else event.title
-            lines.append(f"•\u00a0{app.fmt_datetime(event.starts_at, lang)}  {title}")
-        return "\n".join(lines)
+            entries.append(f"•\u00a0{app.fmt_datetime(event.starts_at, lang)}  {title}")
+        return entries
 
     def occupancy_text(self, occupancy: Any, lang: str) -> str:
         if occupancy is None or occupancy.people is None:

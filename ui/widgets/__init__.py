@@ -58,6 +58,48 @@ class LineBreakingLabel(Label):
         super().texture_update(*largs)
 
 
+class FittingLinesLabel(LineBreakingLabel):
+    """A list in a box of fixed height (the attract screen's upcoming events beside the clock): it shows its
+    `entries` in order, each whole, as many as fit, and drops the rest. Kivy alone cuts the text at the box's bottom
+    line, so an event that wraps could lose its second line with nothing to say it was cut. The first entry is a
+    heading: shown alone, it would head nothing, so then nothing is shown."""
+
+    fg = ObjectProperty(None, allownone=True)
+    fs = NumericProperty(0)
+    entries = ListProperty([])
+    shown_entries = NumericProperty(0)
+    """How many entries (with the heading) the last drawing showed."""
+
+    def on_entries(self, _instance: Any, entries: list[str]) -> None:
+        self.text = "\n".join(entries)  # what tests read, and a change that re-draws the texture
+
+    def texture_update(self, *largs: Any) -> None:
+        core = self._label
+        width, height = self.text_size
+        if self.entries and width and height:
+            core.resolve_font_name()
+            extents = core.get_cached_extents()
+            left, top, right, bottom = self.padding
+            font_h = extents("国")[1]
+            line_h = font_h * self.line_height
+            room = height - top - bottom
+            shown: list[str] = []
+            lines = 0
+            for entry in self.entries:
+                wrapped = wrap_text(entry, int(width - left - right), lambda s: extents(s)[0])
+                count = lines + wrapped.count("\n") + 1
+                if (count - 1) * line_h + font_h > room:
+                    break
+                shown.append(wrapped)
+                lines = count
+            self.shown_entries = len(shown) if len(shown) > 1 else 0
+            core.text = "\n".join(shown) if self.shown_entries else ""
+            Label.texture_update(self, *largs)  # the lines are wrapped already
+            return
+        self.shown_entries = len(self.entries)
+        super().texture_update(*largs)
+
+
 class KLabel(LineBreakingLabel):
     """A one-line label in the theme. Instances set `fg`/`fs`, never `color`/`font_size`: a class rule and an instance
     rule both bound to the theme would fight on every theme change (Kivy calls the class rule's binding last)."""
