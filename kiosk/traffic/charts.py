@@ -145,9 +145,9 @@ def _traffic_figure(report: TrafficReport, language: str, frame: ChartFrame | No
     if with_heatmap:
         hm = axes[1]
         image = hm.imshow(heatmap_matrix(report), aspect="auto", cmap="YlOrRd")
-        hm.set_yticks(range(7), [translate(f"traffic.weekday.{d}", language)
-                                 for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")],
-                      fontsize=tick if frame else None)
+        weekdays = [translate(f"traffic.weekday.{d}", language)
+                    for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+        hm.set_yticks(range(7), weekdays, fontsize=tick if frame else None)
         hours = range(0, 24, 3 if frame else 1)  # every third hour is legible at screen size
         hm.set_xticks(hours, [str(h) for h in hours], fontsize=tick)
         hm.set_xlabel(translate("traffic.report.hour", language))
@@ -157,7 +157,18 @@ def _traffic_figure(report: TrafficReport, language: str, frame: ChartFrame | No
     if legend is not None and legend.get_window_extent().width > ax.get_window_extent().width:
         _legend_above(ax, tick, one_row=False)
         fig.tight_layout()
+    if with_heatmap and frame is not None and not _rows_fit_their_labels(axes[1], tick, frame):
+        # Large text in a low panel (elder mode): seven labels would touch each other; Mon, Wed, Fri, Sun read as
+        # a weekday axis (as a calendar heatmap does) and each stays legible at the screen's text size.
+        axes[1].set_yticks(range(0, 7, 2), weekdays[::2], fontsize=tick)
+        fig.tight_layout()
     return fig
+
+
+def _rows_fit_their_labels(heatmap: Axes, points: float, frame: ChartFrame) -> bool:
+    """Is a heatmap row at least as high as its label's line (with a little air between neighbours)?"""
+    row_px = heatmap.get_window_extent().height / 7
+    return row_px >= points * frame.DPI / 72 * 1.2
 
 
 def _legend_above(ax: Axes, fontsize: float, *, one_row: bool = True) -> Legend:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,23 @@ def test_the_legend_covers_no_bar_and_stays_in_the_picture(size: tuple[int, int]
     assert not box.overlaps(heat.get_window_extent())
     assert not box.overlaps(heat.title.get_window_extent())
     assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize(("size", "text_px", "labels"), [
+    ((1880, 420), 31, 4),  # elder mode at 1920x1080: rows lower than the text, so every other weekday
+    ((1220, 300), 24, 4),  # elder mode at 1280x800
+    ((1000, 1000), 31, 7),  # portrait: room for all seven
+])
+def test_weekday_labels_never_touch(size: tuple[int, int], text_px: int, labels: int, language: str) -> None:
+    fig = traffic_figure(_week(), language, ChartFrame(size[0], size[1], text_px=text_px))
+    heat = fig.axes[1]
+    names = [t for t in heat.get_yticklabels() if t.get_text()]
+    assert len(names) == labels
+    assert names[0].get_text() == translate("traffic.weekday.mon", language)
+    boxes = [t.get_window_extent() for t in names]
+    assert not [(a, b) for a, b in pairwise(boxes) if a.overlaps(b)]
+    assert min(float(t.get_fontsize()) for t in names) * 100 / 72 >= 0.9 * text_px - 0.01
 
 
 def test_a_page_chart_after_a_screen_chart_is_unchanged(tmp_path: Path) -> None:
