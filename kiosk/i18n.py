@@ -16,6 +16,8 @@ from typing import Any
 
 import polib
 
+from catalog.shelf_marks import shelf_mark_en
+
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("zh_CN", "en")
@@ -61,11 +63,22 @@ def translate(key: str, language: str = DEFAULT_LANGUAGE, /, **params: Any) -> s
     else:
         log.warning("untranslated message key %s", key)
         return key
+    if language == "en" and isinstance(params.get("shelf"), str):
+        params["shelf"] = shelf_mark(params["shelf"], language)
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
         log.warning("message %s in %s lacks parameters %s", key, language, sorted(params))
         return template
+
+
+def shelf_mark(mark: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A copy's shelf location as a reader of `language` reads it: "A区2架2层" is "Zone A, stack 2, shelf 2" in
+    English; a mark that is not built from the usual parts stays as the library wrote it (see
+    `catalog.shelf_marks`). A message parameter named `shelf` gets the same treatment."""
+    if language == "en":
+        return shelf_mark_en(mark) or mark
+    return mark
 
 
 def missing_translations(languages: Iterable[str] = LANGUAGES) -> dict[str, set[str]]:

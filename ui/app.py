@@ -267,6 +267,10 @@ class KioskApp(App):
             return self.branch_name(branch, lang)
         return name
 
+    def shelf_label(self, mark: str, lang: str | None = None) -> str:
+        """A copy's shelf location in the visitor's language, where the mark can be translated."""
+        return i18n.shelf_mark(mark, lang or self.lang)
+
     # ------------------------------------------------------------------ session views
     def attach(self, session: SessionPort) -> None:
         """Serve another session (a restart of the core, or the next test): its views replace the current one."""

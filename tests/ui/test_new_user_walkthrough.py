@@ -307,6 +307,10 @@ def _walk(w: Walk, card_index: int) -> None:
     w.shot("detail")
     assert hit.title in h.find("detail_title").text
     assert app.branch_name(app.branch) in w.texts()  # where the copy stands, in the language on screen
+    if not w.zh():  # and which shelf: "Zone A, row 3, shelf 2", not "A区 3排 2层"
+        copies = h.current_screen().ids.copies
+        chinese = [row["detail"] for row in copies.rows if any("\u4e00" <= ch <= "\u9fff" for ch in row["detail"])]
+        assert copies.rows and not chinese, chinese
     w.tap("back")
     w.until(lambda: app.root.manager.current == "find", "back to find")
     w.tap("home")

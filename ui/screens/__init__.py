@@ -728,7 +728,7 @@ class FindScreen(KioskScreen):
         app = _app()
         rows = []
         for hit in page.hits:
-            shelf = " / ".join(hit.shelf_locations[:2])
+            shelf = " / ".join(app.shelf_label(mark, lang) for mark in hit.shelf_locations[:2])
             avail = app.t("ui.find.available", lang, available=hit.available, copies=hit.copies)
             rows.append({
                 "title": hit.title,
@@ -794,7 +794,8 @@ class DetailScreen(KioskScreen):
             due = app.t("ui.borrow.due", lang, date=app.fmt_date(copy.due_at, lang)) if copy.due_at else ""
             rows.append({"title": f"{copy.barcode}  ·  {status}",
                          "detail": SEP.join(x for x in (app.branch_label(copy.branch_name, lang),
-                                                            copy.shelf_location, due) if x),
+                                                            app.shelf_label(copy.shelf_location, lang), due)
+                                                 if x),
                          "mark": "✓" if copy.status == "available" else "·",
                          "mark_color": app.c_success if copy.status == "available" else app.c_muted})
         return rows

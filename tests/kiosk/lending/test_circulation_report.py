@@ -101,7 +101,8 @@ def test_a_copy_in_transit_is_shelved_when_scanned_in_at_home_and_only_there(roo
     machine = VisitMachine(room.circ, idle_timeout_s=60, idle_warning_s=15)
     view = machine.scan("TS0000000")  # delivered home: scanned into XW01's return slot
     assert view.last is not None and view.last.key == "return.transit_received" and view.scans[-1].ok
-    assert "A区" in translate(view.last.key, "en", **view.last.params)
+    assert "A区" in translate(view.last.key, "zh_CN", **view.last.params)
+    assert "(Zone A)" in translate(view.last.key, "en", **view.last.params)  # the shelf mark in English too
     with room.db.read() as s:
         item = s.scalars(select(Item).where(Item.barcode == "TS0000000")).one()
         assert (item.status, item.current_branch_id) == (ItemStatus.AVAILABLE, room.branch_id)
