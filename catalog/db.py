@@ -73,6 +73,11 @@ def make_engine(url: str, *, pool_size: int = 5, connect_timeout_s: float = 3.0,
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 
+BATCH_STATEMENT_TIMEOUT_S = 600.0
+"""The statement bound of batch work on PostgreSQL (`Database.unit_of_work(statement_timeout_s=…)`): long enough
+for a chunk of 5,000 imported titles on a Raspberry Pi-class server under load, short of hanging forever."""
+
+
 class Database:
     """One engine and the two ways of using it: read-only sessions and write units of work."""
 
@@ -106,10 +111,17 @@ class Database:
             session.close()
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """One user action = one transaction: committed when the block ends cleanly, rolled back otherwise."""
+    def unit_of_work(self, *, statement_timeout_s: float | None = None) -> Iterator[Session]:
+        """One user action = one transaction: committed when the block ends cleanly, rolled back otherwise.
+
+        `statement_timeout_s` replaces the engine's bound (5 s: a kiosk waiting on a stuck server must give up
+        and go offline) for this transaction only, on PostgreSQL: batch work (a chunk of an import, a reindex)
+        runs single statements that take seconds by design, and on a loaded server more than five."""
         session = self._writes()
         try:
+            if statement_timeout_s is not None and self.dialect == "postgresql":
+                session.connection().exec_driver_sql(
+                    f"SET LOCAL statement_timeout = {max(1, int(statement_timeout_s * 1000))}")
             yield session
             session.commit()
         except BaseException:

@@ -24,7 +24,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from catalog import clc
-from catalog.db import Database
+from catalog.db import BATCH_STATEMENT_TIMEOUT_S, Database
 from catalog.demo_data import words
 from catalog.isbn import isbn13_check_digit
 from catalog.model import (
@@ -433,7 +433,7 @@ def load_demo(
 
     def flush() -> None:
         nonlocal added, existing, items
-        with db.unit_of_work() as session:
+        with db.unit_of_work(statement_timeout_s=BATCH_STATEMENT_TIMEOUT_S) as session:
             a, e, i = _write_chunk(session, branch_id, chunk)
         added, existing, items = added + a, existing + e, items + i
         chunk.clear()

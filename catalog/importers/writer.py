@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from catalog import clc
-from catalog.db import Database
+from catalog.db import BATCH_STATEMENT_TIMEOUT_S, Database
 from catalog.importers.prepared import PreparedRecord
 from catalog.importers.records import RecordError, TitleRecord
 from catalog.model import Branch, Item, ItemStatus, Title
@@ -130,7 +130,7 @@ class CatalogWriter:
 
     def _write_chunk_once(self, chunk: list[PreparedRecord], summary: ImportSummary) -> None:
         try:
-            with self.db.unit_of_work() as session:
+            with self.db.unit_of_work(statement_timeout_s=BATCH_STATEMENT_TIMEOUT_S) as session:
                 outcomes, copies = self._apply(session, chunk)
                 if self.dry_run:
                     session.rollback()

@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 import catalog.search  # noqa: F401  (index hooks for ORM writes)
 from catalog import clc
 from catalog import isbn as isbn_rules
-from catalog.db import Database
+from catalog.db import BATCH_STATEMENT_TIMEOUT_S, Database
 from catalog.exporters import ENCODINGS, FORMATS, ExportError, export
 from catalog.importers import (
     CatalogImportError,
@@ -253,7 +253,7 @@ def stats(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 @catalog_app.command("reindex")
 def reindex(config: ConfigOption = None) -> None:
     """Rebuild the search index (after restoring a backup or writing titles with other tools)."""
-    with opened(config) as db, db.unit_of_work() as session:
+    with opened(config) as db, db.unit_of_work(statement_timeout_s=BATCH_STATEMENT_TIMEOUT_S) as session:
         written = reindex_all(session)
     typer.echo(f"search index rebuilt: {written} tokens")
 

@@ -79,6 +79,22 @@ def test_unit_of_work_rolls_back_on_error(database: Database) -> None:
         assert s.scalars(select(Branch)).all() == []
 
 
+def test_batch_work_gets_a_longer_statement_bound_for_its_own_transaction_only(database: Database) -> None:
+    """PostgreSQL: the kiosk's 5 s bound (give up on a stuck server) would cancel a chunk of an import on a loaded
+    server, so a batch unit of work raises it, and the next unit of work has the kiosk's bound again."""
+    if database.is_sqlite:
+        with database.unit_of_work(statement_timeout_s=600) as s:  # no bound to set: the same unit of work
+            s.add(Branch(code="B8", name="x"))
+        with database.read() as s:
+            assert s.scalars(select(Branch.code)).all() == ["B8"]
+        return
+    with database.unit_of_work(statement_timeout_s=600) as s:
+        assert s.connection().exec_driver_sql("SHOW statement_timeout").scalar() == "10min"
+        s.connection().exec_driver_sql("SELECT pg_sleep(0.05)")
+    with database.unit_of_work() as s:
+        assert s.connection().exec_driver_sql("SHOW statement_timeout").scalar() == "5s"
+
+
 def test_empty_database_is_reported_out_of_date(tmp_path) -> None:  # type: ignore[no-untyped-def]
     db = Database.from_url(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     try:
