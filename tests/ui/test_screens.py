@@ -788,3 +788,30 @@ def test_english_screens_name_the_branch_and_the_audio_category_in_english(kiosk
     h.pump(3)
     assert SEP.join(("鲁迅", "文化艺术", "播音：王芳")) in _texts(h)
     h.tap("home")
+
+
+def test_find_results_keep_availability_and_shelf_whole_and_shorten_the_authors(kiosk_ui: Any) -> None:
+    """Large English text at 1280x800: "0/3 available · Zone A, stack 2, shelf 6" is what a visitor walks to the
+    shelf with, so it is drawn whole and the authors before it give way."""
+    h = kiosk_ui
+    h.app.elder, h.app.lang = True, "en"
+    try:
+        h.tap("find")
+        h.settle()
+        find = h.app.root.manager.current_screen
+        find.on_key("S")
+        assert h.wait_for(lambda: find.page is not None and bool(find.page.hits))
+        h.pump(6)
+        rows = [w for w in find.walk(restrict=True) if getattr(w, "action", "").startswith("hit:")]
+        assert rows
+        for row in rows:
+            labels = {getattr(w, "action", ""): w for w in row.walk(restrict=True)}
+            authors, where = labels["hit_authors"], labels["hit_where"]
+            assert "Zone A, stack" in where.text
+            assert where.width >= where.natural_width and not where.is_shortened, where.text
+            assert authors.right <= where.x + 1 and where.right <= row.right
+            assert authors.text.startswith(row.authors[:1])
+    finally:
+        h.app.elder, h.app.lang = False, "zh_CN"
+        h.tap("home")
+        h.settle()

@@ -732,7 +732,8 @@ class FindScreen(KioskScreen):
             avail = app.t("ui.find.available", lang, available=hit.available, copies=hit.copies)
             rows.append({
                 "title": hit.title,
-                "detail": SEP.join(x for x in (hit.authors, avail, shelf) if x),
+                "authors": hit.authors,
+                "where": SEP.join(x for x in (avail, shelf) if x),
                 "title_id": hit.title_id,
                 "available": hit.available > 0,
             })

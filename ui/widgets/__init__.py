@@ -108,6 +108,22 @@ class KLabel(LineBreakingLabel):
     fs = NumericProperty(0)
 
 
+class NaturalWidthLabel(KLabel):
+    """A one-line label that knows how wide its text is (`natural_width`), so a row can give it that width and the
+    rest to a neighbour that shortens: a find result keeps "0/3 available · Zone A, stack 2, shelf 6" whole and
+    lets the authors before it give way. A Kivy label's texture is as wide as its `text_size`, whatever its text."""
+
+    natural_width = NumericProperty(0)
+
+    def texture_update(self, *largs: Any) -> None:
+        core = self._label
+        core.resolve_font_name()
+        left, _top, right, _bottom = self.padding
+        # Two pixels of slack: Kivy shortens a line whose measure equals its box exactly.
+        self.natural_width = (core.get_extents(self.text)[0] + left + right + 2) if self.text else 0
+        super().texture_update(*largs)
+
+
 class WrapLabel(LineBreakingLabel):
     """A wrapping label whose height follows its text."""
 
