@@ -815,3 +815,30 @@ def test_find_results_keep_availability_and_shelf_whole_and_shorten_the_authors(
         h.app.elder, h.app.lang = False, "zh_CN"
         h.tap("home")
         h.settle()
+
+
+def test_about_in_one_column_says_there_is_more_below_until_the_bottom_is_reached(kiosk_ui: Any) -> None:
+    """Large text: About runs past the screen's bottom, and a block cut at the edge does not tell an elderly
+    visitor the page moves; the bar says so until the page is scrolled to its end. Two columns that fit: no bar."""
+    h = kiosk_ui
+    h.set_size(1920, 1080)
+    try:
+        h.tap("about")
+        h.settle()
+        h.pump(4)
+        assert h.find("more_below").text == ""  # normal text, two columns: everything on screen
+        h.tap("elder")
+        h.settle()
+        h.pump(4)
+        hint = h.find("more_below")
+        assert hint.text == h.app.t("ui.about.more_below", "zh_CN") and hint.height > 0
+        sv = h.current_screen().ids.sv
+        sv.scroll_y = 0
+        h.pump(4)
+        assert h.find("more_below").text == "" and h.find("more_below").height == 0
+    finally:
+        if h.app.elder:
+            h.tap("elder")
+        h.tap("home")
+        h.set_size(1280, 800)
+        h.settle()

@@ -197,6 +197,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.about.no_events": ("近期暂无活动", "No events scheduled"),
     "ui.about.nearby": ("附近的服务中心", "Nearby centers"),
     "ui.about.no_nearby": ("暂无", "None listed"),
+    "ui.about.more_below": ("↑ 向上滑动，下面还有内容", "↑ Swipe up: there is more below"),
     "ui.about.distance": ("约 {km} 公里", "about {km} km"),
     "ui.audio.title": ("有声读物", "Audio books"),
     "ui.audio.hint": ("用手机扫描二维码即可收听", "Scan a QR code with your phone to listen"),

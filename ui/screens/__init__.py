@@ -889,6 +889,11 @@ class AboutScreen(KioskScreen):
             lines.append("•\u00a0" + SEP.join(x for x in parts if x))
         return "\n".join(lines) or app.t("ui.about.no_nearby", lang)
 
+    @staticmethod
+    def more_below(content_height: float, view_height: float, scroll_y: float) -> bool:
+        """Does the page hold more than the screen shows, below what is shown? (`scroll_y` is 1 at the top.)"""
+        return content_height > view_height + 1 and scroll_y > 0.01
+
     def events_text(self, branch: BranchInfo | None, lang: str) -> str:
         if branch is None:
             return ""
