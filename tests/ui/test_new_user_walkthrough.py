@@ -459,12 +459,17 @@ def test_librarian_walkthrough(_harness: Any, demo_kiosk: Any, lang: str, elder:
             assert abs(panel.chart_texture.width - pw) <= 2 and abs(panel.chart_texture.height - ph) <= 2
         else:  # the demo has no door counter: "no data yet", never a made-up 0
             assert h.find("visits_today").value == w.t("ui.librarian.no_data")
-        # Out of librarian mode: the exit of the kiosk program is there, but the librarian signs out.
+        # Out of librarian mode: the exit of the kiosk program is there and asks for a second tap (the second one
+        # stops the program: tests/ui/test_exit_kiosk.py), but the librarian signs out instead.
         assert h.find("exit_kiosk").text == w.t("ui.staff.exit_kiosk") and not h.find("exit_kiosk").disabled
+        w.tap("exit_kiosk")
+        assert h.find("exit_kiosk").text == w.t("ui.staff.exit_confirm") and whole(h.find("exit_kiosk"))
+        w.shot("exit-asks-again")
         w.tap("staff_signout")
         w.settled("attract")
         w.shot("signed-out")
         assert app.view.patron is None
+        assert not app.root.screen("staff").exit_armed  # the next librarian finds the plain button
     finally:
         runtime.staff.remove(username)
         reader.lift_card()

@@ -129,6 +129,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.staff.no_report": ("设备与统计信息暂不可用", "Device and statistics report not available"),
     "ui.staff.sign_out": ("退出馆员模式", "Leave librarian mode"),
     "ui.staff.exit_kiosk": ("关闭自助机程序", "Exit the kiosk program"),
+    "ui.staff.exit_confirm": ("再点一次：关闭自助机程序", "Tap again to exit the kiosk program"),
     "ui.staff.tab_home": ("概览", "Overview"),
     "ui.staff.tab_dashboard": ("客流统计", "Traffic"),
     "ui.staff.tab_overdue": ("逾期图书", "Overdue"),

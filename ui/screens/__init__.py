@@ -206,10 +206,17 @@ def chart_dir() -> Path:
     return _chart_dir
 
 
+EXIT_CONFIRM_S = 5.0
+"""How long a first tap on "Exit the kiosk program" waits for the second one."""
+
+
 class StaffScreen(KioskScreen):
     report = ObjectProperty(None, allownone=True)
     tab = StringProperty("home")
     """Which librarian panel fills the body: home (report), dashboard, overdue, status (scan to set status)."""
+    exit_armed = BooleanProperty(False)
+    """The first tap on exit was made: the button asks for a second within `EXIT_CONFIRM_S`. A closed program
+    leaves a room open all night without its kiosk, so one stray tap must not do it."""
 
     def on_kv_post(self, *_: Any) -> None:
         self.panels: dict[str, Any] = {
@@ -227,6 +234,7 @@ class StaffScreen(KioskScreen):
 
     def on_leave(self, *_: Any) -> None:
         """Overdue lines carry masked names: nothing of them survives the librarian's sign-out."""
+        self._disarm_exit()
         self.tab = "home"
         self.panels["overdue"].page = None
         self.panels["dashboard"].clear()
@@ -291,9 +299,23 @@ class StaffScreen(KioskScreen):
         return f"{label}{'：' if lang != 'en' else ': '}{value}"
 
     def exit_kiosk(self) -> None:
+        """First tap: ask for a second. Second tap within `EXIT_CONFIRM_S`: sign out and stop the program (the
+        runtime's shutdown switches the door relay off and closes the devices)."""
+        if not self.exit_armed:
+            self.exit_armed = True
+            self._exit_timer = Clock.schedule_once(lambda _dt: self._disarm_exit(), EXIT_CONFIRM_S)
+            return
+        self._disarm_exit()
         app = _app()
         app.session.staff_exit()
         app.stop()
+
+    def _disarm_exit(self) -> None:
+        timer = getattr(self, "_exit_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._exit_timer = None
+        self.exit_armed = False
 
 
 class StaffReportPanel(BoxLayout):
