@@ -9,7 +9,7 @@ of Latin letters, digits and their punctuation ("0.8 km", "9:00-21:00", "ISBN 97
 unless such a run is wider than the whole line, which then breaks at any character that keeps the punctuation rules.
 A date is one word too: "2026年12月22日" is all ideographs and digits, "22 Dec 2026" has spaces, yet a line that ends
 in "2026年12月" or "22 Dec" makes the reader join the halves (the same rule as for a Latin run: a date wider than the
-whole line still breaks).
+whole line still breaks). So are the few two-character words printed beside dates and titles (应还, 逾期: `WORDS`).
 
 Pure functions of text and a width measure, so every rule is testable without a window; `WrapLabel` measures with
 its own font.
@@ -46,10 +46,15 @@ DATE = re.compile(
 )
 """Dates the screens show (`KioskApp.fmt_date`) and the forms people write: no line breaks inside one."""
 
+WORDS = re.compile("应还|归还|借出|续借|逾期|在馆|可借")
+"""Two-character words the screens print beside titles and dates ("应还 2026年12月22日", "已逾期"): a line that ends
+in "应" leaves the reader with half a word and the next line starting "还 2026…". No break inside one."""
+
 
 @lru_cache(maxsize=512)
 def _date_spans(text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(m.span() for m in DATE.finditer(text))
+    """Dates and `WORDS`: spans no line may break inside."""
+    return tuple(m.span() for pattern in (DATE, WORDS) for m in pattern.finditer(text))
 
 
 def is_cjk(ch: str) -> bool:

@@ -75,6 +75,17 @@ def test_a_date_stays_on_one_line() -> None:
     assert len(break_lines("22 Dec 2026", 4, cells)) > 1
 
 
+def test_the_due_word_is_never_split() -> None:
+    """The portrait receipt in elder mode ended a line in "应" and began the next with "还 2026年12月22日"."""
+    text = "借出  习近平新时代中国特色社会主义思想学习纲要  应还 2026年12月22日"
+    start = text.index("应还")
+    assert not may_break(text, start + 1)
+    for width in range(8, 80):
+        lines = break_lines(text, width, cells)
+        assert not any(line.rstrip().endswith("应") for line in lines), (width, lines)
+        assert not any(line.startswith("出") for line in lines), (width, lines)
+
+
 def test_a_line_of_only_closing_punctuation_overflows_rather_than_breaking_the_rule() -> None:
     assert break_lines("好，，，，，，", 4, cells) == ["好，，，，，，"]
 
