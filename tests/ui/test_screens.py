@@ -287,11 +287,12 @@ def test_staff_overview_speaks_the_librarians_language(kiosk_ui: Any) -> None:
     _publish_from_thread(h, replace(h.session.current(), screen=Screen.STAFF, staff_name="李馆员"))
     h.settle()
     report = h.find("staff_report")
-    assert "今日借出：23" in report.text and "凭条打印机：故障 缺纸" in report.text
+    assert "今日借出：23" in report.text and "凭条打印机：故障（缺纸）" in report.text
+    assert "条码扫描器：正常\n" in report.text  # no empty brackets where there is no reason
     assert "Loans" not in report.text and "设备 printer" not in report.text
     h.tap("lang")
     h.settle()
-    assert "Loans today: 23" in report.text and "Receipt printer: FAILED out of paper" in report.text
+    assert "Loans today: 23" in report.text and "Receipt printer: FAILED (out of paper)" in report.text
     assert "今日" not in report.text
     h.tap("lang")
 

@@ -293,7 +293,8 @@ class StaffScreen(KioskScreen):
             shown = app.t_fallback((f"ui.device_state.{state}",), lang, state)
             reason = reason.strip("()")
             why = app.t_fallback((f"ui.device_reason.{reason.replace(' ', '_')}",), lang, reason) if reason else ""
-            return app.t("ui.staff.device_line", lang, device=device, state=shown, reason=why).strip()
+            key = "ui.staff.device_line_reason" if why else "ui.staff.device_line"
+            return app.t(key, lang, device=device, state=shown, reason=why)
         zh, _, en = key.partition(" ")
         label = en if lang == "en" and en else zh
         return f"{label}{'：' if lang != 'en' else ': '}{value}"
