@@ -267,6 +267,13 @@ class KioskApp(App):
             return self.branch_name(branch, lang)
         return name
 
+    def loans_line(self, patron: Any, lang: str | None = None) -> str:
+        """"3/5 books on loan, 1 overdue", or "none overdue": "逾期 0 本" read like a count of trouble."""
+        if patron is None:
+            return ""
+        key = "ui.menu.loans" if patron.overdue_count else "ui.menu.loans_none_overdue"
+        return self.t(key, lang, count=patron.loans_count, limit=patron.max_loans, overdue=patron.overdue_count)
+
     def shelf_label(self, mark: str, lang: str | None = None) -> str:
         """A copy's shelf location in the visitor's language, where the mark can be translated."""
         return i18n.shelf_mark(mark, lang or self.lang)

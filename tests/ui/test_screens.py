@@ -843,3 +843,23 @@ def test_about_in_one_column_says_there_is_more_below_until_the_bottom_is_reache
         h.tap("home")
         h.set_size(1280, 800)
         h.settle()
+
+
+def test_the_loans_line_counts_overdue_books_only_when_there_are_some(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    views = demo_views()
+    _publish_from_thread(h, views["menu"])
+    h.settle()
+    assert views["menu"].patron is not None and views["menu"].patron.overdue_count == 0
+    assert "已借 3/5 本，没有逾期" in _texts(h) and "逾期 0" not in _texts(h)
+    h.tap("lang")
+    h.settle()
+    assert "3/5 books on loan, none overdue" in _texts(h)
+    h.tap("lang")
+    _publish_from_thread(h, views["menu_blocked"])
+    h.settle()
+    assert "已借 3/5 本，逾期 1 本" in _texts(h)
+    _publish_from_thread(h, views["attract"])
+    h.settle()

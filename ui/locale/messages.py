@@ -80,6 +80,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.menu.title": ("请选择", "What would you like to do?"),
     "ui.menu.hello": ("{name}，您好", "Hello, {name}"),
     "ui.menu.loans": ("已借 {count}/{limit} 本，逾期 {overdue} 本", "{count}/{limit} books on loan, {overdue} overdue"),
+    "ui.menu.loans_none_overdue": ("已借 {count}/{limit} 本，没有逾期", "{count}/{limit} books on loan, none overdue"),
     "ui.borrow.title": ("借书", "Borrow"),
     "ui.borrow.prompt": (
         "请把书背面的条码对准扫描窗口，一本一本地扫", "Scan the barcode on the back of each book, one at a time"),
