@@ -58,3 +58,11 @@ def kiosk_ui(_harness: Any) -> Iterator[Any]:
     h.settle()
     h.session = session
     yield h
+
+
+def child_process_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a kiosk started in its own process (Kivy allows one window per process): this run's
+    settings and Kivy home left out, the data in `data_dir`, headless."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_") and k != "KIVY_HOME"}
+    env.update(KIOSK_DATA_DIR=str(data_dir), SDL_VIDEODRIVER="offscreen", KIVY_NO_CONSOLELOG="1")
+    return env

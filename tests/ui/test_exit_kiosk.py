@@ -4,13 +4,14 @@ share it (Kivy allows one App and one window per process)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.ui.conftest import child_process_env
 
 pytestmark = pytest.mark.ui
 
@@ -46,9 +47,7 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_exit_takes_a_second_tap_and_then_stops_the_program(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_") and k != "KIVY_HOME"}
-    env.update(KIOSK_DATA_DIR=str(tmp_path / "data"), SDL_VIDEODRIVER="offscreen", KIVY_NO_CONSOLELOG="1",
-               KIVY_NO_ARGS="1")
+    env = {**child_process_env(tmp_path / "data"), "KIVY_NO_ARGS": "1"}
     result = subprocess.run([sys.executable, "-c", SCRIPT, "0.5"], capture_output=True, text=True, env=env,
                             timeout=180, check=False, cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr[-3000:]

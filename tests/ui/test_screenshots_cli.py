@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +10,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.ui.conftest import child_process_env
+
 pytestmark = pytest.mark.ui
 
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_") and k != "KIVY_HOME"}
-    env.update(KIOSK_DATA_DIR=str(tmp_path / "data"), SDL_VIDEODRIVER="offscreen", KIVY_NO_CONSOLELOG="1")
     return subprocess.run([sys.executable, "-m", "kiosk", "screenshots", *args], capture_output=True, text=True,
-                          env=env, timeout=240, check=False)
+                          env=child_process_env(tmp_path / "data"), timeout=240, check=False)
 
 
 def test_screenshots_render_states_at_the_requested_size(tmp_path: Path) -> None:

@@ -48,14 +48,18 @@ class LineBreakingLabel(Label):
     labels are left to Kivy."""
 
     def texture_update(self, *largs: Any) -> None:
-        core = self._label
         width = self.text_size[0]
         if self.text and width and not self.markup and not self.shorten:
-            core.resolve_font_name()  # the font this label will draw with, before measuring in it
-            extents = core.get_cached_extents()
-            left, _top, right, _bottom = self.padding
-            core.text = wrap_text(self.text, int(width - left - right), lambda s: extents(s)[0])
+            self._label.text = self.wrapped(self.text, width)
         super().texture_update(*largs)
+
+    def wrapped(self, text: str, width: float) -> str:
+        """`text` with our line breaks for a box `width` wide, measured in the font this label draws with."""
+        core = self._label
+        core.resolve_font_name()  # the font this label will draw with, before measuring in it
+        extents = core.get_cached_extents()
+        left, _top, right, _bottom = self.padding
+        return wrap_text(text, int(width - left - right), lambda s: extents(s)[0])
 
 
 class FittingLinesLabel(LineBreakingLabel):
@@ -77,16 +81,15 @@ class FittingLinesLabel(LineBreakingLabel):
         core = self._label
         width, height = self.text_size
         if self.entries and width and height:
-            core.resolve_font_name()
-            extents = core.get_cached_extents()
-            left, top, right, bottom = self.padding
-            font_h = extents("国")[1]
+            core.resolve_font_name()  # the line height is measured in the font the label draws with
+            font_h = core.get_extents("国")[1]
             line_h = font_h * self.line_height
+            _left, top, _right, bottom = self.padding
             room = height - top - bottom
             shown: list[str] = []
             lines = 0
             for entry in self.entries:
-                wrapped = wrap_text(entry, int(width - left - right), lambda s: extents(s)[0])
+                wrapped = self.wrapped(entry, width)
                 count = lines + wrapped.count("\n") + 1
                 if (count - 1) * line_h + font_h > room:
                     break
