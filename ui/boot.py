@@ -37,6 +37,7 @@ def configure_kivy(settings: Settings, *, headless: bool) -> None:
     Config.set("graphics", "height", str(settings.ui.height))
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    Config.set("graphics", "multisamples", str(settings.ui.multisamples))
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")

@@ -42,6 +42,7 @@ def test_file_then_environment_override(kiosk_env: Path, monkeypatch: pytest.Mon
         ('[database]\nurl = "mysql://x"\n', "database.url"),
         ('[ui]\nfullscreen = "maybe"\n', "ui.fullscreen"),
         ('[ui]\nnight_dim_from = "25:00"\n', "ui.night_dim_from"),
+        ("[ui]\nmultisamples = 3\n", "ui.multisamples"),
         ('kiosk = "oops"\n', "kiosk"),
     ],
 )

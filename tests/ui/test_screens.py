@@ -208,6 +208,15 @@ def test_raw_keys_go_to_the_key_sink_and_escape_is_swallowed(kiosk_ui: Any) -> N
         h.app.key_sink = None
 
 
+def test_the_window_is_made_without_multisampling_by_default(kiosk_ui: Any) -> None:
+    """Multisampling made every frame 2.5x as slow on software GL (docs/BENCHMARKS.md, "Touch screen")."""
+    from kivy.graphics.opengl import glGetIntegerv
+
+    gl_sample_buffers = 0x80A8
+    assert kiosk_ui.app.settings.ui.multisamples == 0
+    assert glGetIntegerv(gl_sample_buffers)[0] == 0
+
+
 def test_offline_mode_is_announced_on_every_screen(kiosk_ui: Any) -> None:
     from ui.demo import demo_views
 
