@@ -128,6 +128,10 @@ class Dashboard:
     satisfaction: float | None
     chart: Path | None
     """PNG of this week's visits by day and the weekday × hour heatmap; None when there is no counter data."""
+    index_boards: tuple[str, ...] = ("flow", "activity", "service")
+    """The boards (`kiosk.traffic.index.BOARDS`) `index_total` rests on. Before the door counter, the sessions and
+    the ratings have data, the total is the activity board alone (zero events held is a fact, not a gap), and a bare
+    0.0 beside "no data yet" tiles reads as a failing center: the screen names the boards when some are missing."""
 
 
 def _utcnow() -> datetime:
@@ -300,4 +304,5 @@ class Librarian:
             out_dir.mkdir(parents=True, exist_ok=True)
             chart = write_png(week, out_dir / f"dashboard-{today.isoformat()}-{language}.png", language, frame)
         peak = week.peak_hours[0][0] if week.peak_hours else None
-        return Dashboard(day.total_visits, week.total_visits, peak, index.total, week.satisfaction, chart)
+        boards = tuple(board for board, score in index.boards.items() if score is not None)
+        return Dashboard(day.total_visits, week.total_visits, peak, index.total, week.satisfaction, chart, boards)

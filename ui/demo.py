@@ -59,6 +59,8 @@ class ScriptedSession:
         self._lock = threading.Lock()
         self.commands: list[tuple[str, tuple[Any, ...]]] = []
         self.announcement = TodaysAnnouncement("今晚 21:00 闭馆消毒，", "Closed for cleaning from 9 pm tonight.")
+        self.first_day = False
+        """The dashboard of a room's first day: no door count, session or rating yet, no events in the calendar."""
 
     def publish(self, view: SessionView) -> None:
         with self._lock:
@@ -127,6 +129,8 @@ class ScriptedSession:
     def staff_dashboard(self, out_dir: Path, language: str, frame: ChartFrame | None = None) -> Dashboard:
         """The shape `kiosk.librarian.Librarian.dashboard` answers with, on a demo week (chart drawn by the same
         `kiosk.traffic.charts` code, so the screenshot shows the real chart)."""
+        if self.first_day:
+            return Dashboard(None, None, None, 0.0, None, None, ("activity",))
         return demo_dashboard(out_dir, language, frame)
 
     def staff_overdue(self, offset: int, limit: int) -> OverduePage:
@@ -244,7 +248,7 @@ def demo_views() -> dict[str, SessionView]:
 
 
 LOCAL_STATES = ("attract_hint", "attract_night", "find", "find_results", "find_category", "detail", "about", "audio")
-STAFF_STATES = ("staff_dashboard", "staff_overdue", "staff_announcement")
+STAFF_STATES = ("staff_dashboard", "staff_dashboard_first_day", "staff_overdue", "staff_announcement")
 """Librarian panels inside the staff screen, opened by tapping their tab."""
 """Screens a visitor reaches without a card (no SessionView needed), as `kiosk screenshots` stages them."""
 

@@ -92,9 +92,10 @@ class ScreenshotRenderer:
         if state in STAFF_STATES:
             self._publish(self.views["staff"])
             staff = app.root.screen("staff")
-            staff.open_tab(state.removeprefix("staff_"))
+            self.session.first_day = state == "staff_dashboard_first_day"
+            staff.open_tab(state.removeprefix("staff_").removesuffix("_first_day"))
             h.settle()
-            if state == "staff_dashboard":  # numbers and chart come from the UI worker
+            if state.startswith("staff_dashboard"):  # numbers and chart come from the UI worker
                 h.wait_for(lambda: not staff.panels["dashboard"].loading, timeout=60)
             if state == "staff_overdue":  # the page is sized to the rows that fit once they are drawn
                 overdue = staff.panels["overdue"]

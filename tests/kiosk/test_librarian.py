@@ -81,6 +81,7 @@ def test_overdue_lists_masked_names_most_late_first_paged(room: Room, librarian:
 def test_dashboard_says_no_data_then_draws_the_week(room: Room, librarian: Librarian, tmp_path: Path) -> None:
     empty = librarian.dashboard(tmp_path)
     assert empty.visits_today is None and empty.visits_week is None and empty.chart is None
+    assert (empty.index_total, empty.index_boards) == (0.0, ("activity",))  # no events held: a fact, not a gap
     start = room.clock.now - timedelta(hours=3)
     events = [DoorCount("door", 10 * n, 9 * n, start + timedelta(minutes=15 * n), start + timedelta(minutes=15 * n))
               for n in range(12)]
@@ -89,6 +90,7 @@ def test_dashboard_says_no_data_then_draws_the_week(room: Room, librarian: Libra
     assert board.visits_week is not None and board.visits_week > 0
     assert board.visits_today is not None and board.visits_today > 0
     assert board.chart is not None
+    assert {"flow", "activity"} <= set(board.index_boards)
     with Image.open(board.chart) as png:
         assert png.size[0] > 500
 

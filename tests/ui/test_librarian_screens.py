@@ -111,6 +111,8 @@ def test_overdue_and_dashboard_panels(kiosk_ui: Any, staff_runner: Any, database
     assert h.current_screen().panels["dashboard"].chart_texture is None
     texts = "\n".join(str(getattr(w, "text", "")) for w in h.find("visits_today").walk(restrict=True))
     assert "暂无数据" in texts and "0" not in texts
+    index = [str(getattr(w, "text", "")) for w in h.find("index_total").walk(restrict=True)]
+    assert "0.0" in index and "仅按活动计算" in index  # zero events held, and nothing else measured yet
     _shot(h, "dashboard-empty-1280x800-zh")
 
     now = datetime.now(UTC)
@@ -125,6 +127,9 @@ def test_overdue_and_dashboard_panels(kiosk_ui: Any, staff_runner: Any, database
     assert panel.data.visits_week is not None and panel.data.visits_week > 0
     week = "\n".join(str(getattr(w, "text", "")) for w in h.find("visits_week").walk(restrict=True))
     assert f"{panel.data.visits_week:.0f}" in week
+    index = [str(getattr(w, "text", "")) for w in h.find("index_total").walk(restrict=True)]
+    assert panel.data.index_boards == ("flow", "activity", "service") and "Popularity index" in index
+    assert not any("only" in text for text in index)
     _shot(h, "dashboard-1280x800-en")
     h.set_size(1080, 1920)
     h.settle()

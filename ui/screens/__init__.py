@@ -411,6 +411,17 @@ class DashboardPanel(BoxLayout):
         self.chart_texture = CoreImage(str(chart), nocache=True).texture if chart is not None else None
         self._redraw()  # the panel may have changed size while the chart was being drawn
 
+    def index_basis(self, data: Any, lang: str) -> str:
+        """Which boards the popularity index rests on, when not all three: "" when it rests on all (or is not
+        there)."""
+        app = _app()
+        boards = tuple(data.index_boards) if data is not None and data.index_total is not None else ()
+        if not boards or set(boards) >= {"flow", "activity", "service"}:
+            return ""
+        names = [app.t(f"ui.librarian.board.{board}", lang) for board in boards]
+        joined = "、".join(names) if lang == "zh_CN" else " and ".join(names)
+        return app.t("ui.librarian.index_basis", lang, boards=joined)
+
     def number(self, value: float | None, kind: str, lang: str) -> str:
         """A headline number, or "no data yet": a gap is never shown as 0."""
         app = _app()
