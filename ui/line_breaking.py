@@ -10,6 +10,8 @@ unless such a run is wider than the whole line, which then breaks at any charact
 A date is one word too: "2026年12月22日" is all ideographs and digits, "22 Dec 2026" has spaces, yet a line that ends
 in "2026年12月" or "22 Dec" makes the reader join the halves (the same rule as for a Latin run: a date wider than the
 whole line still breaks). So are the few two-character words printed beside dates and titles (应还, 逾期: `WORDS`).
+No line starts or ends with a lone ideograph of a Chinese run (孤字): a title beside Latin text ("借出 …学习纲要  due
+22 Dec") must not leave "要" alone before "due", and a paragraph must not end in one character on a line of its own.
 
 Pure functions of text and a width measure, so every rule is testable without a window; `WrapLabel` measures with
 its own font.
@@ -57,6 +59,36 @@ def _date_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(m.span() for pattern in (DATE, WORDS) for m in pattern.finditer(text))
 
 
+@lru_cache(maxsize=512)
+def _orphan_breaks(text: str) -> frozenset[int]:
+    """Breaks that would leave one ideograph of a CJK run on its own: after the run's first ideograph (up to its
+    second) and before its last (from just after the one before it), at the ends of the run that meet a space and
+    then Latin text, or the start or end of the text. A run is a maximal stretch of `is_cjk` characters, so
+    punctuation inside it ("一层，全天开放") joins it, and a space or Latin text ends it."""
+    breaks: set[int] = set()
+    start, n = 0, len(text)
+    while start < n:
+        if not is_cjk(text[start]):
+            start += 1
+            continue
+        end = start
+        while end < n and is_cjk(text[end]):
+            end += 1
+        ideographs = [k for k in range(start, end) if text[k].isalpha()]
+        if len(ideographs) >= 2:
+            # Only where the run meets a space before Latin text, or the end of the text: "或ISBN" is glued to its
+            # Latin neighbour and not alone (keeping it from "作者" would split "作" / "者或ISBN" instead), and
+            # "（如 张*）" goes on in Chinese after its space.
+            before = text[:start].rstrip()
+            after = text[end:].lstrip()
+            if start == 0 or (text[start - 1].isspace() and not (before and is_cjk(before[-1]))):
+                breaks.update(range(ideographs[0] + 1, ideographs[1] + 1))
+            if end == n or (text[end].isspace() and not (after and is_cjk(after[0]))):
+                breaks.update(range(ideographs[-2] + 1, ideographs[-1] + 1))
+        start = end
+    return frozenset(breaks)
+
+
 def is_cjk(ch: str) -> bool:
     """Characters a line may break before or after: ideographs, kana, Hangul, and CJK and full-width punctuation."""
     code = ord(ch)
@@ -82,6 +114,8 @@ def may_break(text: str, i: int, *, anywhere: bool = False) -> bool:
     if before in INSEPARABLE and after == before:
         return False
     if not anywhere and any(start < i < end for start, end in _date_spans(text)):
+        return False
+    if not anywhere and i in _orphan_breaks(text):
         return False
     if before == " ":
         j = i - 1

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kivy.clock import Clock
+
 from kiosk.config import Settings
 from kiosk.session.view import SessionView
 from ui.app import KioskApp
@@ -68,6 +70,7 @@ class ScreenshotRenderer:
                             clock=lambda: self.now.astimezone(settings.tz))
         self.harness = Harness(self.app)
         self.harness.settle()
+        Clock.unschedule(self.app._rotate)  # a shot shows the first announcement, however long the rendering takes
 
     def _publish(self, view: SessionView) -> None:
         self.session.publish(view)
@@ -77,6 +80,7 @@ class ScreenshotRenderer:
         app, h = self.app, self.harness
         app.local_screen = ""
         app.attract_hint = ""
+        app.rotation_index = 0
         app.root.screen("staff").open_tab("home")
         self.now = NIGHT if state == "attract_night" else NOW
         app.refresh_clock()

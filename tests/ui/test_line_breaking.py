@@ -86,6 +86,29 @@ def test_the_due_word_is_never_split() -> None:
         assert not any(line.startswith("出") for line in lines), (width, lines)
 
 
+def test_no_ideograph_is_left_alone_at_either_end_of_a_run() -> None:
+    """The English receipt in elder mode, portrait, ended a title "…学习纲" and began the next line "要  due"."""
+    text = "Borrowed  习近平新时代中国特色社会主义思想学习纲要  due 22 Dec 2026  Returned  三体"
+    assert not may_break(text, text.index("要"))
+    assert not may_break(text, text.index("近"))  # "习" alone at the end of a line
+    assert not may_break(text, text.index("体"))
+    assert may_break(text, text.index("纲"))
+    for width in range(12, 90):
+        lines = [line.strip(" ") for line in break_lines(text, width, cells)]
+        assert not any(line.startswith(("要", "体")) or line.endswith(("Borrowed  习", "Returned  三"))
+                       or line in ("习", "三") for line in lines), (width, lines)
+
+
+def test_a_paragraph_does_not_end_in_one_character_on_its_own_line() -> None:
+    text = "本中心位于社区服务大楼一层，全天开放，欢迎"
+    for width in range(6, 44):
+        lines = break_lines(text, width, cells)
+        assert lines[-1] != "迎" and not lines[-1].startswith("迎"), (width, lines)
+    assert may_break("楼一层，全天", 2)  # punctuation inside a run: "层，" may start a line, the run goes on
+    assert may_break("作者或ISBN", 2)  # "或ISBN" is glued to its Latin neighbour: not alone
+    assert may_break("姓名（如 张*）", 2)  # after the space the text goes on in Chinese: "如" is not alone
+
+
 def test_a_line_of_only_closing_punctuation_overflows_rather_than_breaking_the_rule() -> None:
     assert break_lines("好，，，，，，", 4, cells) == ["好，，，，，，"]
 
