@@ -71,6 +71,15 @@ class PrinterAdapter:
             return None
         return PRINT_PROBLEMS.get(str(outcome.status), "receipt.printer_failed")
 
+    def known_problem(self) -> str | None:
+        """From the driver's health after its last job or check (no new query: the question must show at once)."""
+        health = self.printer.health
+        if health.state is HealthState.CONNECTED or health.state is HealthState.CONNECTING:
+            return None
+        if health.state is HealthState.FAILED:
+            return PRINT_PROBLEMS.get(health.reason, "receipt.printer_failed")
+        return "receipt.offline"
+
 
 def open_database_or_offline(settings: Settings) -> tuple[Database, bool]:
     """The database as `open_database` opens it, or, when it is unreachable and this kiosk can lend offline from a

@@ -57,6 +57,15 @@ the burn-in guard returns when the room is quiet again."""
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+_LATIN_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+
+
+def _latin_quotes(text: str, lang: str) -> str:
+    """English with straight quotes: the screen's one font is a CJK font, whose curly quotes are full-width and
+    left a wide gap inside “Show on screen”. Chinese keeps its own quotation marks."""
+    return text.translate(_LATIN_QUOTES) if lang == "en" else text
+
+
 def _key_name(keycode: int) -> str:
     """Kivy's name for a non-character key ("enter", "tab", "shift", …)."""
     keyboard = getattr(Window, "_system_keyboard", None)
@@ -191,13 +200,14 @@ class KioskApp(App):
     # ------------------------------------------------------------------ text helpers used by .kv rules
     def t(self, key: str, lang: str | None = None, **params: Any) -> str:
         """Translate a key; `.kv` rules pass `app.lang` so that they re-evaluate when the language changes."""
-        return i18n.translate(key, lang or self.lang, **params)
+        lang = lang or self.lang
+        return _latin_quotes(i18n.translate(key, lang, **params), lang)
 
     def t_fallback(self, keys: tuple[str, ...], lang: str, default: str) -> str:
         """The first of `keys` that a catalog knows (core keys first, then the UI's own), else `default`."""
         for key in keys:
             if any(key in i18n.keys(language) for language in i18n.LANGUAGES):
-                return i18n.translate(key, lang)
+                return _latin_quotes(i18n.translate(key, lang), lang)
         return default
 
     def fit_font(self, text: str, width: float, size: float, smallest: float) -> float:
@@ -218,7 +228,8 @@ class KioskApp(App):
     def msg(self, message: Message | None, lang: str | None = None) -> str:
         if message is None:
             return ""
-        return i18n.translate(message.key, lang or self.lang, **dict(message.params))
+        lang = lang or self.lang
+        return _latin_quotes(i18n.translate(message.key, lang, **dict(message.params)), lang)
 
     def severity_color(self, message: Message | None, *_deps: Any) -> Any:
         if message is None:

@@ -213,6 +213,7 @@ def demo_views() -> dict[str, SessionView]:
         qr_payload="DEMO|2026-11-22 10:30|borrowed:TS0001021:2026-12-22|borrowed:TS0001388:2026-12-22",
     )
     returned = _m("return.ok", Severity.SUCCESS, title="三体")
+    renewed_due = NOW + timedelta(days=42)
     return {
         "attract": SessionView(),
         "consent": SessionView(Screen.CONSENT),
@@ -230,10 +231,18 @@ def demo_views() -> dict[str, SessionView]:
                                  last=returned),
         "account": SessionView(Screen.ACCOUNT, patron=replace(PATRON, overdue_count=1), loans=loans,
                                last=_m("account.prompt")),
-        "account_renewed": SessionView(Screen.ACCOUNT, patron=replace(PATRON, overdue_count=1), loans=loans,
-                                       last=_m("renew.ok", Severity.SUCCESS, title=t2,
-                                               due=(NOW + timedelta(days=42)).astimezone(SHANGHAI).date())),
+        # As the session machine shows it after a renewal: the list re-read, the renewed loan with its new due date
+        # and, at the default one renewal, no second one.
+        "account_renewed": SessionView(
+            Screen.ACCOUNT, patron=replace(PATRON, overdue_count=1),
+            loans=(*loans[:2], replace(loans[2], due_at=renewed_due, renewable=False, renewals=1,
+                                       refusal=_m("refusal.renewal.max_renewals", Severity.WARNING, title=t2, max=1))),
+            last=_m("renew.ok", Severity.SUCCESS, title=t2, due=renewed_due.astimezone(SHANGHAI).date())),
         "finishing": SessionView(Screen.FINISHING, patron=PATRON, last=_m("receipt.choose")),
+        "finishing_paper_out": SessionView(Screen.FINISHING, patron=PATRON,
+                                           last=_m("receipt.choose.paper_out", Severity.WARNING)),
+        "finishing_no_printer": SessionView(Screen.FINISHING, patron=PATRON, can_print=False,
+                                            last=_m("receipt.choose")),
         "receipt": SessionView(Screen.RECEIPT, patron=PATRON, receipt=receipt, last=_m("receipt.on_screen")),
         "rating": SessionView(Screen.RATING, last=_m("rating.prompt")),
         "idle_warning": SessionView(Screen.BORROWING, patron=replace(PATRON, loans_count=4), scans=scans[:1],

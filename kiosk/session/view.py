@@ -115,6 +115,8 @@ class SessionView:
     idle_warning_remaining_s: float | None = None
     """Set while the idle-timeout warning counts down."""
     receipt: ReceiptView | None = None
+    can_print: bool = True
+    """False on a kiosk without a receipt printer: the receipt choice offers the on-screen receipt only."""
     offline: bool = False
     busy: bool = False
     staff_name: str = ""

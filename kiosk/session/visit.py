@@ -41,6 +41,12 @@ from kiosk.session.view import (
 log = logging.getLogger(__name__)
 
 VISIT_SCREENS = {Screen.MENU, Screen.BORROWING, Screen.RETURNING, Screen.ACCOUNT}
+RECEIPT_WARNINGS = {
+    "receipt.paper_out": "receipt.choose.paper_out",
+    "receipt.offline": "receipt.choose.offline",
+    "receipt.printer_failed": "receipt.choose.printer_failed",
+}
+"""A printer problem known before the receipt choice → what the choice screen says about it."""
 
 
 class ReceiptPrinterPort(Protocol):
@@ -48,6 +54,12 @@ class ReceiptPrinterPort(Protocol):
 
     def print_receipt(self, lines: list[str], qr: str | None) -> str | None:
         """Print; return None on success or a message key (`receipt.paper_out`, …) when it could not."""
+        ...
+
+    def known_problem(self) -> str | None:
+        """What the printer reported last (`receipt.paper_out`, `receipt.offline`, …), or None, without asking it
+        again: the resident is told before choosing paper, and printing stays offered (paper may have been put in
+        since; trying is what clears the fault)."""
         ...
 
 
@@ -381,7 +393,8 @@ class VisitMachine:
         screen = self.view.screen
         if screen in VISIT_SCREENS or screen == Screen.CONSENT:
             if self._visit.receipt:
-                return self._set(screen=Screen.FINISHING, last=Message("receipt.choose", {}, Severity.INFO))
+                return self._set(screen=Screen.FINISHING, can_print=self.printer is not None,
+                                 last=self._receipt_question())
             return self._rating()
         if screen == Screen.FINISHING:
             return self.choose_receipt("none")
@@ -418,6 +431,19 @@ class VisitMachine:
             out.append(f"  {line.barcode}" + (f"  应还 {_iso_day(line.due_at, tz)}" if line.due_at else ""))
         out += ["-" * 24, "请按时归还，谢谢！"]
         return out
+
+    def _receipt_question(self) -> Message:
+        """"Would you like a receipt?", or, when the printer has already said it cannot print, that and what to do
+        instead."""
+        problem = None
+        if self.printer is not None:
+            try:
+                problem = self.printer.known_problem()
+            except Exception:
+                log.exception("could not read the receipt printer's state")
+        if problem in RECEIPT_WARNINGS:
+            return Message(RECEIPT_WARNINGS[problem], {}, Severity.WARNING)
+        return Message("receipt.choose", {}, Severity.INFO)
 
     def choose_receipt(self, kind: str) -> SessionView:
         self._activity()

@@ -208,6 +208,33 @@ def test_raw_keys_go_to_the_key_sink_and_escape_is_swallowed(kiosk_ui: Any) -> N
         h.app.key_sink = None
 
 
+def test_the_receipt_choice_offers_paper_only_with_a_printer_and_says_a_known_fault(kiosk_ui: Any) -> None:
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    views = demo_views()
+    _publish_from_thread(h, views["finishing_no_printer"])
+    with pytest.raises(LookupError):
+        h.find("receipt:print")
+    choices = [w for w in h.find("receipt:screen").parent.children if getattr(w, "action", "")]
+    assert sorted(w.action for w in choices) == ["receipt:none", "receipt:screen"]
+    assert all(w.width >= h.find("receipt:screen").width - 1 for w in choices)  # two buttons share the row
+    _publish_from_thread(h, views["finishing_paper_out"])
+    h.settle()
+    grid = h.find("receipt:print").parent
+    assert [w.action for w in reversed(grid.children)] == ["receipt:print", "receipt:screen", "receipt:none"]
+    assert "打印纸用完了，请选“屏幕显示”，用手机扫码保存凭条" in _texts(h)
+    h.app.lang = "en"
+    h.settle()
+    try:  # straight quotes in English: the CJK font's curly ones are full-width
+        assert 'The printer is out of paper: choose "Show on screen" and keep the receipt on your phone.' in _texts(h)
+    finally:
+        h.app.lang = "zh_CN"
+        h.settle()
+    h.tap("receipt:print")
+    assert ("choose_receipt", ("print",)) in h.app.session.commands
+
+
 def test_the_window_is_made_without_multisampling_by_default(kiosk_ui: Any) -> None:
     """Multisampling made every frame 2.5x as slow on software GL (docs/BENCHMARKS.md, "Touch screen")."""
     from kivy.graphics.opengl import glGetIntegerv

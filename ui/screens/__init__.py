@@ -142,7 +142,20 @@ class AccountScreen(KioskScreen):
 
 
 class FinishingScreen(KioskScreen):
-    pass
+    """The print button is there only on a kiosk with a receipt printer: one that can never print is a dead end."""
+
+    def on_kv_post(self, _base: Any) -> None:
+        self._print_button = self.ids.print_button.__self__  # a strong reference while it is out of the tree
+        app = _app()
+        app.bind(view=lambda *_: self._offer_print(app.view.can_print))
+        self._offer_print(app.view.can_print)
+
+    def _offer_print(self, can_print: bool) -> None:
+        grid, button = self.ids.receipt_choices, self._print_button
+        if can_print and button.parent is None:
+            grid.add_widget(button, index=len(grid.children))  # first, where it was
+        elif not can_print and button.parent is not None:
+            grid.remove_widget(button)
 
 
 class ReceiptScreen(KioskScreen):

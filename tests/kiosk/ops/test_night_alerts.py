@@ -46,11 +46,14 @@ def test_paper_out_and_help_reach_the_librarian_once_each(make_settings: Callabl
         assert simulator is not None
         simulator.paper_out()  # type: ignore[attr-defined]
         assert printer.print_receipt(["借书凭条"], None) == "receipt.paper_out"
+        # The next resident is told before choosing paper (the receipt question reads this, without a query).
+        assert printer.known_problem() == "receipt.paper_out"
         assert printer.print_receipt(["借书凭条"], None) == "receipt.paper_out"  # the next resident, same roll
         runtime.help_requested()
         alerts = webhook.wait_for(2)
         simulator.paper_loaded()  # type: ignore[attr-defined]
         assert printer.print_receipt(["借书凭条"], None) is None
+        assert printer.known_problem() is None
         alerts = webhook.wait_for(3)
         time.sleep(1.0)  # room for a duplicate to show up, if there were one
     finally:

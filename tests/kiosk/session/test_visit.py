@@ -26,13 +26,19 @@ class Ticks:
 
 
 class Printer:
-    def __init__(self, problem: str | None) -> None:
+    """The session's printer port with a given outcome (the driver behind it is tested against its simulator)."""
+
+    def __init__(self, problem: str | None, *, known: str | None = None) -> None:
         self.problem = problem
+        self.known = known
         self.printed: list[list[str]] = []
 
     def print_receipt(self, lines: list[str], qr: str | None) -> str | None:
         self.printed.append(lines)
         return self.problem
+
+    def known_problem(self) -> str | None:
+        return self.known
 
 
 def card(key: str = "a" * 64, *, expired: bool = False, kind: CardKind = CardKind.ID_CARD) -> CardPresented:
@@ -76,6 +82,32 @@ def test_paper_out_falls_back_to_the_screen(visit: tuple[VisitMachine, Room, Tic
     view = machine.choose_receipt("print")
     assert view.screen == Screen.RECEIPT and view.receipt is not None and not view.receipt.printed
     assert view.last is not None and view.last.key == "receipt.paper_out"
+
+
+def test_a_known_printer_fault_is_said_before_the_choice_and_printing_stays_offered(
+        visit: tuple[VisitMachine, Room, Ticks]) -> None:
+    machine, _room, _ = visit
+    machine.printer = Printer("receipt.paper_out", known="receipt.paper_out")
+    machine.card(card())
+    machine.scan("TS0000001")
+    view = machine.finish()
+    assert view.screen == Screen.FINISHING and view.can_print
+    assert view.last is not None and view.last.key == "receipt.choose.paper_out"
+    assert view.last.severity == Severity.WARNING
+    view = machine.choose_receipt("print")  # paper may have been put in since: trying is allowed
+    assert view.screen == Screen.RECEIPT and view.receipt is not None and not view.receipt.printed
+    assert len(machine.printer.printed) == 1  # type: ignore[union-attr]
+
+
+def test_without_a_printer_the_choice_offers_the_screen_only(visit: tuple[VisitMachine, Room, Ticks]) -> None:
+    machine, _room, _ = visit
+    machine.card(card())
+    machine.scan("TS0000001")
+    view = machine.finish()
+    assert view.screen == Screen.FINISHING and not view.can_print
+    assert view.last is not None and view.last.key == "receipt.choose"
+    view = machine.choose_receipt("screen")
+    assert view.screen == Screen.RECEIPT and view.receipt is not None
 
 
 def test_unknown_card_asks_consent_before_storing_anything(visit: tuple[VisitMachine, Room, Ticks]) -> None:
