@@ -52,11 +52,20 @@ WORDS = re.compile("应还|归还|借出|续借|逾期|在馆|可借")
 """Two-character words the screens print beside titles and dates ("应还 2026年12月22日", "已逾期"): a line that ends
 in "应" leaves the reader with half a word and the next line starting "还 2026…". No break inside one."""
 
+QUANTITY = re.compile(
+    r"\d+(?:/\d+)?[ \u00a0]?(?:本|册|人|次|天|分钟|小时|元|层|排|架|页|条)"  # 已借 5/5 本, 12 人, 35 分钟
+    r"|\b\d+ of \d+ books?\b|\b\d+[ \u00a0](?:books?|min|days?|people)\b"  # (5 of 5 books), 12 people
+)
+"""A number and its unit: "（已借 5/5" / "本）" left the unit alone on the last line."""
+
+SHORT_TITLE = re.compile("《[^《》]{1,8}》")
+"""A short book title in its marks: "《红楼" / "梦》" splits a name readers know whole. A longer one may break."""
+
 
 @lru_cache(maxsize=512)
 def _date_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Dates and `WORDS`: spans no line may break inside."""
-    return tuple(m.span() for pattern in (DATE, WORDS) for m in pattern.finditer(text))
+    """Dates, `WORDS`, quantities and short titles: spans no line may break inside."""
+    return tuple(m.span() for pattern in (DATE, WORDS, QUANTITY, SHORT_TITLE) for m in pattern.finditer(text))
 
 
 @lru_cache(maxsize=512)
@@ -74,19 +83,25 @@ def _orphan_breaks(text: str) -> frozenset[int]:
         end = start
         while end < n and is_cjk(text[end]):
             end += 1
-        ideographs = [k for k in range(start, end) if text[k].isalpha()]
+        ideographs = [k for k in range(start, end) if _is_ideograph(text[k])]
         if len(ideographs) >= 2:
             # Only where the run meets a space before Latin text, or the end of the text: "或ISBN" is glued to its
             # Latin neighbour and not alone (keeping it from "作者" would split "作" / "者或ISBN" instead), and
             # "（如 张*）" goes on in Chinese after its space.
+            # Chinese goes on only if an ideograph follows: "· 索书号" and "播音：王芳 · 35" meet separators.
             before = text[:start].rstrip()
             after = text[end:].lstrip()
-            if start == 0 or (text[start - 1].isspace() and not (before and is_cjk(before[-1]))):
+            if start == 0 or (text[start - 1].isspace() and not (before and _is_ideograph(before[-1]))):
                 breaks.update(range(ideographs[0] + 1, ideographs[1] + 1))
-            if end == n or (text[end].isspace() and not (after and is_cjk(after[0]))):
+            if end == n or (text[end].isspace() and not (after and _is_ideograph(after[0]))):
                 breaks.update(range(ideographs[-2] + 1, ideographs[-1] + 1))
         start = end
     return frozenset(breaks)
+
+
+def _is_ideograph(ch: str) -> bool:
+    """A CJK letter (hanzi, kana, hangul), not CJK punctuation."""
+    return ch.isalpha() and is_cjk(ch)
 
 
 def is_cjk(ch: str) -> bool:

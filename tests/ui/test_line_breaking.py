@@ -109,6 +109,25 @@ def test_a_paragraph_does_not_end_in_one_character_on_its_own_line() -> None:
     assert may_break("姓名（如 张*）", 2)  # after the space the text goes on in Chinese: "如" is not alone
 
 
+def test_a_number_keeps_its_unit_and_a_short_title_its_marks() -> None:
+    """Found in the screenshots: "（已借 5/5" / "本）", "(5 of" / "5 books)", "《红楼" / "梦》"."""
+    zh = "借书成功：《平凡的世界》，请于2026年12月22日前归还（已借 5/5 本）"
+    en = "Borrowed: \"Ordinary World\". Please return by 22 Dec 2026 (5 of 5 books)."
+    prompt = "在键盘上输入拼音首字母（如 HLM 找《红楼梦》）、书名、作者或ISBN"
+    for width in range(16, 70):
+        for text, whole in ((zh, "5/5 本"), (en, "5 of 5 books"), (prompt, "《红楼梦》"), (zh, "《平凡的世界》")):
+            lines = break_lines(text, width, cells)
+            assert sum(whole in line for line in lines) == 1, (width, lines)
+
+
+def test_a_name_between_separators_is_not_split_to_one_character() -> None:
+    text = "鲁迅\u00a0\u00a0·  文化艺术\u00a0\u00a0·  播音：王芳\u00a0\u00a0·  56\u00a0分钟"
+    assert not may_break(text, text.index("芳"))
+    assert not may_break(text, text.index("音"))  # "播" alone at the end of a line
+    for width in range(12, 60):
+        assert not any(line.startswith("芳") for line in break_lines(text, width, cells))
+
+
 def test_a_line_of_only_closing_punctuation_overflows_rather_than_breaking_the_rule() -> None:
     assert break_lines("好，，，，，，", 4, cells) == ["好，，，，，，"]
 
