@@ -20,6 +20,7 @@ its own font.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -68,6 +69,10 @@ def _date_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(m.span() for pattern in (DATE, WORDS, QUANTITY, SHORT_TITLE) for m in pattern.finditer(text))
 
 
+_SKIPPED = " \t\u00a0\u202f" + string.punctuation
+"""What may stand between a Chinese run and the text it meets: spaces and ASCII punctuation."""
+
+
 @lru_cache(maxsize=512)
 def _orphan_breaks(text: str) -> frozenset[int]:
     """Breaks that would leave one ideograph of a CJK run on its own: after the run's first ideograph (up to its
@@ -88,12 +93,13 @@ def _orphan_breaks(text: str) -> frozenset[int]:
             # Only where the run meets a space before Latin text, or the end of the text: "或ISBN" is glued to its
             # Latin neighbour and not alone (keeping it from "作者" would split "作" / "者或ISBN" instead), and
             # "（如 张*）" goes on in Chinese after its space.
-            # Chinese goes on only if an ideograph follows: "· 索书号" and "播音：王芳 · 35" meet separators.
-            before = text[:start].rstrip()
-            after = text[end:].lstrip()
-            if start == 0 or (text[start - 1].isspace() and not (before and _is_ideograph(before[-1]))):
+            # Chinese goes on only if an ideograph follows: "· 索书号" and "播音：王芳 · 35" meet separators, and
+            # "(HLM finds 红楼梦), or" meets English after its ASCII punctuation.
+            before = text[:start].rstrip(_SKIPPED)
+            after = text[end:].lstrip(_SKIPPED)
+            if start == 0 or (text[start - 1] in _SKIPPED and not (before and _is_ideograph(before[-1]))):
                 breaks.update(range(ideographs[0] + 1, ideographs[1] + 1))
-            if end == n or (text[end].isspace() and not (after and _is_ideograph(after[0]))):
+            if end == n or (text[end] in _SKIPPED and not (after and _is_ideograph(after[0]))):
                 breaks.update(range(ideographs[-2] + 1, ideographs[-1] + 1))
         start = end
     return frozenset(breaks)

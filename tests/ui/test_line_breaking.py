@@ -106,6 +106,8 @@ def test_a_paragraph_does_not_end_in_one_character_on_its_own_line() -> None:
         assert lines[-1] != "迎" and not lines[-1].startswith("迎"), (width, lines)
     assert may_break("楼一层，全天", 2)  # punctuation inside a run: "层，" may start a line, the run goes on
     assert may_break("作者或ISBN", 2)  # "或ISBN" is glued to its Latin neighbour: not alone
+    hint = "Type pinyin initials on the keys (HLM finds 红楼梦), or a title"
+    assert not may_break(hint, hint.index("梦"))  # ASCII punctuation, then English: "梦" would be alone
     assert may_break("姓名（如 张*）", 2)  # after the space the text goes on in Chinese: "如" is not alone
 
 

@@ -844,7 +844,8 @@ class DetailScreen(KioskScreen):
                          "detail": SEP.join(x for x in (app.branch_label(copy.branch_name, lang),
                                                             app.shelf_label(copy.shelf_location, lang), due)
                                                  if x),
-                         "mark": "✓" if copy.status == "available" else "·",
+                         # Not on the shelf: an empty circle, a mark of its own (a dot looked like a missing icon).
+                         "mark": "✓" if copy.status == "available" else "○",
                          "mark_color": app.c_success if copy.status == "available" else app.c_muted})
         return rows
 
