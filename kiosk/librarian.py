@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from catalog.db import Database
 from catalog.model import Announcement, AuditEntry, Branch, Item, ItemStatus, Loan, Patron, Title
 from kiosk.lending.errors import Refusal
+from kiosk.traffic.index import BOARDS
 
 if TYPE_CHECKING:
     from kiosk.traffic.charts import ChartFrame  # matplotlib is imported only when a chart is drawn
@@ -128,8 +129,8 @@ class Dashboard:
     satisfaction: float | None
     chart: Path | None
     """PNG of this week's visits by day and the weekday × hour heatmap; None when there is no counter data."""
-    index_boards: tuple[str, ...] = ("flow", "activity", "service")
-    """The boards (`kiosk.traffic.index.BOARDS`) `index_total` rests on. Before the door counter, the sessions and
+    index_boards: tuple[str, ...] = BOARDS
+    """The boards `index_total` rests on. Before the door counter, the sessions and
     the ratings have data, the total is the activity board alone (zero events held is a fact, not a gap), and a bare
     0.0 beside "no data yet" tiles reads as a failing center: the screen names the boards when some are missing."""
 

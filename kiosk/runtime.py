@@ -74,7 +74,7 @@ class PrinterAdapter:
     def known_problem(self) -> str | None:
         """From the driver's health after its last job or check (no new query: the question must show at once)."""
         health = self.printer.health
-        if health.state is HealthState.CONNECTED or health.state is HealthState.CONNECTING:
+        if health.state in (HealthState.CONNECTED, HealthState.CONNECTING):
             return None
         if health.state is HealthState.FAILED:
             return PRINT_PROBLEMS.get(health.reason, "receipt.printer_failed")

@@ -64,7 +64,7 @@ SHORT_TITLE = re.compile("《[^《》]{1,8}》")
 
 
 @lru_cache(maxsize=512)
-def _date_spans(text: str) -> tuple[tuple[int, int], ...]:
+def _unbreakable_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Dates, `WORDS`, quantities and short titles: spans no line may break inside."""
     return tuple(m.span() for pattern in (DATE, WORDS, QUANTITY, SHORT_TITLE) for m in pattern.finditer(text))
 
@@ -134,7 +134,7 @@ def may_break(text: str, i: int, *, anywhere: bool = False) -> bool:
         return False
     if before in INSEPARABLE and after == before:
         return False
-    if not anywhere and any(start < i < end for start, end in _date_spans(text)):
+    if not anywhere and any(start < i < end for start, end in _unbreakable_spans(text)):
         return False
     if not anywhere and i in _orphan_breaks(text):
         return False

@@ -207,7 +207,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.about.distance": ("约 {km} 公里", "about {km} km"),
     "ui.audio.title": ("有声读物", "Audio books"),
     "ui.audio.hint": ("用手机扫描二维码即可收听", "Scan a QR code with your phone to listen"),
-    "ui.audio.minutes": ("{minutes}\u00a0分钟", "{minutes}\u00a0min"),  # "35" / "分钟" on two lines reads badly
+    "ui.audio.minutes": ("{minutes} 分钟", "{minutes} min"),
     "ui.audio.narrator": ("播音：{name}", "read by {name}"),
     "ui.audio.none": ("暂无有声读物", "No audio books yet"),
     "ui.staff.tab_announcement": ("今日公告", "Today's notice"),

@@ -22,6 +22,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kiosk.browse_view import AudioBookView, BranchInfo, CategoryCount, SearchPage, TitleDetail
 from kiosk.session.view import Screen as SessionScreen
 from kiosk.session.view import SessionView
+from kiosk.traffic.index import BOARDS
 from ui import widgets
 
 log = logging.getLogger(__name__)
@@ -429,7 +430,7 @@ class DashboardPanel(BoxLayout):
         there)."""
         app = _app()
         boards = tuple(data.index_boards) if data is not None and data.index_total is not None else ()
-        if not boards or set(boards) >= {"flow", "activity", "service"}:
+        if not boards or set(boards) >= set(BOARDS):
             return ""
         names = [app.t(f"ui.librarian.board.{board}", lang) for board in boards]
         joined = "、".join(names) if lang == "zh_CN" else " and ".join(names)
