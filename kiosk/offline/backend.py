@@ -252,6 +252,8 @@ class OfflineCirculation:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
+            if self._thread.is_alive():
+                log.warning("offline journal thread still busy after 5 s; closing the journal under it")
             self._thread = None
         if self._prober is not None:
             self._prober.dispose()
@@ -272,7 +274,10 @@ class OfflineCirculation:
                     self._refresh_in_background()
                     next_refresh = time.monotonic() + self.settings.refresh_s
                 self._check_alert()
-            except Exception:
+            except Exception as error:
+                if self._stop.is_set():  # close() came while this pass was under way: not a fault of the loop
+                    log.info("offline journal loop stopped mid-pass: %s", reason_of(error))
+                    break
                 log.exception("offline journal loop")
             self._stop.wait(self.settings.probe_s)
 

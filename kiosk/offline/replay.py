@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from catalog.model import AuditEntry, Item, ItemStatus, Loan, Patron, PatronStatus, Rating
 from catalog.offline_model import CirculationException, OfflineAction
 from kiosk.lending.service import Circulation, _affected
-from kiosk.offline.connectivity import is_connectivity_error
+from kiosk.offline.connectivity import is_connectivity_error, is_contention
 from kiosk.offline.journal import Journal, JournalEntry, from_iso
 
 log = logging.getLogger(__name__)
@@ -142,14 +142,30 @@ class Replayer:
         return outcomes
 
     def _give_up(self, entry: JournalEntry, error: Exception) -> bool:
-        """Retry a failing row a few times (a deadlock, a serialisation failure), then make it an exception."""
+        """Retry a failing row on later passes; after a few failures make it an exception for the librarians.
+
+        A deadlock or serialisation failure is never counted: it says two kiosks replayed into the same rows at
+        once, not that this row is wrong, and a resident's real loan must not become an exception because the
+        network's kiosks came back together. Recording the exception can itself fail (the link, a collision):
+        then the row stays pending for the next pass, and nothing escapes the replay but a connectivity error."""
+        if is_contention(error):
+            log.info("replay of %s %s collided with another kiosk's, retried on the next pass: %s",
+                     entry.action, entry.uuid, error)
+            return False
         count = self._failures.get(entry.uuid, 0) + 1
         self._failures[entry.uuid] = count
         log.warning("replay of %s %s failed (attempt %d): %s", entry.action, entry.uuid, count, error)
         if count < MAX_ATTEMPTS:
             return False
         outcome = _Outcome("exception", "exception.replay_failed", {"error": type(error).__name__})
-        self.run(lambda: self._record(entry, outcome))
+        try:
+            self.run(lambda: self._record(entry, outcome))
+        except Exception as record_error:
+            if is_connectivity_error(record_error):
+                raise
+            log.warning("replay of %s %s: its exception not recorded yet: %s", entry.action, entry.uuid,
+                        record_error)
+            return False
         return True
 
     # ------------------------------------------------------------------ one row

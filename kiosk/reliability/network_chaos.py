@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +139,7 @@ class KioskProcess:
         self.totals: Counter[str] = Counter()
         self.errors: list[str] = []
         self.child: subprocess.Popen[bytes] | None = None
+        self._readers: list[threading.Thread] = []
 
     @property
     def journal(self) -> Path:
@@ -148,12 +149,14 @@ class KioskProcess:
         self.child = spawn(WORKER, *self.args, stdin=True)
         error = wait_ready(self.child)
         if error is None:
-            threading.Thread(target=self._read, args=(self.child,), daemon=True).start()
+            self._readers = [threading.Thread(target=reader, args=(self.child,), daemon=True)
+                             for reader in (self._read, self._errors)]
+            for thread in self._readers:
+                thread.start()
         return error
 
     def _read(self, child: subprocess.Popen[bytes]) -> None:
-        assert child.stdout is not None and child.stderr is not None
-        threading.Thread(target=self._errors, args=(child,), daemon=True).start()
+        assert child.stdout is not None
         for line in child.stdout:
             try:
                 self.status = json.loads(line)
@@ -161,9 +164,18 @@ class KioskProcess:
                 continue
 
     def _errors(self, child: subprocess.Popen[bytes]) -> None:
+        """Collect what counts as a failure, and keep all of stderr beside the journal for whoever looks later."""
         assert child.stderr is not None
-        self.errors += [line.decode(errors="replace").strip() for line in child.stderr
-                        if line.startswith(b"error:") or b"Traceback" in line]
+        with (self.data_dir / "stderr.log").open("a", encoding="utf-8") as kept:
+            def lines() -> Iterator[str]:
+                for raw in child.stderr or ():
+                    line = raw.decode(errors="replace").rstrip()
+                    kept.write(line + "\n")
+                    kept.flush()
+                    yield line
+
+            for problem in stderr_problems(lines()):
+                self.errors.append(problem)
 
     def send(self, command: str) -> None:
         if self.child is not None and self.child.stdin is not None and self.child.poll() is None:
@@ -190,7 +202,31 @@ class KioskProcess:
             self.child.wait(15)
         status = self.child.poll() if crashed is None else crashed
         self.kill()
+        for thread in self._readers:  # what it printed last (a traceback on its way out) must reach the report
+            thread.join(5)
         return status
+
+
+def stderr_problems(lines: Iterable[str]) -> Iterator[str]:
+    """A worker's `error:` lines, and each traceback as one line a CI log can be read by: the message logged with
+    it, the exception, and the innermost frame (a bare "Traceback (most recent call last):" says nothing)."""
+    before = ""
+    frame = ""
+    in_traceback = False
+    for line in lines:
+        if line.startswith("error:"):
+            yield line.strip()
+        elif line.startswith("Traceback"):
+            in_traceback, frame = True, ""
+        elif in_traceback and line.startswith("  File "):
+            frame = line.strip()
+        elif in_traceback and not line.startswith(" "):
+            yield f"{before.strip() or 'traceback'}: {line.strip()} [{frame}]"
+            in_traceback = False
+        if not in_traceback:
+            before = line
+    if in_traceback:  # the process died mid-traceback: still a traceback
+        yield f"{before.strip() or 'traceback'}: (cut off) [{frame}]"
 
 
 def pending(journal: Path) -> int:

@@ -12,6 +12,7 @@ it finds its journal and replays what is pending, which is the point.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import sys
 import threading
@@ -103,6 +104,8 @@ class Kiosk:
 def main(data_dir: Path, url: str, branch: str, kiosk_id: str, seed: int, items: int, patrons: int,
          branch_no: int) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Named records, so a traceback on stderr says which part of the kiosk (or which library) logged it.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     settings = kiosk_settings(data_dir, url, branch, kiosk_id)
     db = Database.from_url(url, connect_timeout_s=1.0, statement_timeout_s=3.0)
     circ = open_offline_circulation(settings, db, start=False)
@@ -113,12 +116,14 @@ def main(data_dir: Path, url: str, branch: str, kiosk_id: str, seed: int, items:
     kiosk = Kiosk(circ, random.Random(seed), items, [i for i in ids if i is not None])
     circ.start()
     print("ready", flush=True)
-    threading.Thread(target=kiosk.report, name="status", daemon=True).start()
+    status = threading.Thread(target=kiosk.report, name="status", daemon=True)
+    status.start()
     threading.Thread(target=kiosk.listen, name="commands", daemon=True).start()
     while not kiosk.stop.is_set():
         if not kiosk.quiet.is_set():
             kiosk.act()
         kiosk.stop.wait(kiosk.rng.uniform(0.01, 0.04))
+    status.join(5)  # it reads the journal: not after close()
     circ.close()
     db.dispose()
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -15,7 +17,7 @@ from catalog.model import AuditEntry
 from catalog.offline_model import OfflineAction
 from kiosk.cli import app
 from kiosk.offline.journal import Journal
-from kiosk.reliability.network_chaos import check_network, prepare_network, schedule
+from kiosk.reliability.network_chaos import check_network, prepare_network, schedule, stderr_problems
 from tests.conftest import _postgres_admin_url
 
 
@@ -108,3 +110,56 @@ def test_the_reliability_report_says_when_there_is_no_server_to_run_on(tmp_path:
     row = _network(tmp_path, ReportSizes())
     assert not row.ok and row.outcome == "not run: no PostgreSQL server reachable"
     assert row.command == "`kiosk chaos network --kiosks 3 --seed 7`"
+
+
+CHAINED = """ERROR kiosk.offline.backend: offline journal loop
+Traceback (most recent call last):
+  File "/k/kiosk/offline/backend.py", line 270, in _run
+    self.replay_now()
+psycopg.errors.DeadlockDetected: deadlock detected
+DETAIL:  Process 1 waits for ShareLock on transaction 2.
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/k/kiosk/offline/replay.py", line 100, in replay
+    state, seen = self.run(partial(self.apply, entry))
+sqlalchemy.exc.OperationalError: (psycopg.errors.DeadlockDetected) deadlock detected
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "/k/kiosk/offline/replay.py", line 150, in _give_up
+    self.run(lambda: self._record(entry, outcome))
+kiosk.offline.errors.Unreachable: no answer within 5 s
+WARNING kiosk.offline.backend: database reachable again
+error: ValueError: a bad row"""
+
+
+def test_a_chained_traceback_is_one_problem_that_names_the_message_the_exceptions_and_the_frame() -> None:
+    assert list(stderr_problems(CHAINED.splitlines())) == [
+        "ERROR kiosk.offline.backend: offline journal loop: psycopg.errors.DeadlockDetected: deadlock detected "
+        "[File \"/k/kiosk/offline/backend.py\", line 270, in _run]",
+        "traceback: sqlalchemy.exc.OperationalError: (psycopg.errors.DeadlockDetected) deadlock detected "
+        "[File \"/k/kiosk/offline/replay.py\", line 100, in replay]",
+        "traceback: kiosk.offline.errors.Unreachable: no answer within 5 s "
+        "[File \"/k/kiosk/offline/replay.py\", line 150, in _give_up]",
+        "error: ValueError: a bad row",
+    ]
+    assert list(stderr_problems(["WARNING kiosk.offline.backend: database reachable again", ""])) == []
+    assert list(stderr_problems(["ERROR x: died", "Traceback (most recent call last):", '  File "a.py", line 2'])) \
+        == ['ERROR x: died: (cut off) [File "a.py", line 2]']
+
+
+@given(st.lists(st.one_of(st.sampled_from(["Traceback (most recent call last):", '  File "x.py", line 1, in f',
+                                           "    call()", "ValueError: boom", "error: Refused", "", "INFO x: y"]),
+                          st.text(max_size=40)), max_size=30))
+def test_every_traceback_and_error_line_is_reported_and_nothing_else(lines: list[str]) -> None:
+    problems = list(stderr_problems(lines))
+    errors = sum(1 for line in lines if line.startswith("error:"))
+    tracebacks = sum(1 for line in lines if line.startswith("Traceback"))
+    assert errors <= len(problems) <= errors + tracebacks
+    if tracebacks:
+        assert len(problems) > errors, "a traceback is never dropped"
+    else:
+        assert problems == [line.strip() for line in lines if line.startswith("error:")]
