@@ -313,6 +313,7 @@ class Browser:
                 contact=str(content.get("contact", "")),
                 contact_en=str(content.get("contact_en", "")),
                 map_image=str(content.get("map_image", "")),
+                map_image_en=str(content.get("map_image_en", "")),
                 nearby=_nearby(content.get("nearby")),
                 events=tuple(EventView(e.title, e.title_en, e.room, e.starts_at, e.ends_at, e.description,
                                        room_en.get(e.room, "")) for e in events),

@@ -126,6 +126,8 @@ class BranchInfo:
     """English (name, description) of each service, in the order of `services`."""
     hours_note_en: str = ""
     contact_en: str = ""
+    map_image_en: str = ""
+    """A map labelled in English, shown on the English screen; the Chinese `map_image` where there is none."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from catalog.demo import load_demo
 from catalog.model import Branch, Item, ItemStatus, Loan
 from kiosk.bootstrap import network_secret, open_database
 from kiosk.config import Settings
-from kiosk.demo_map import SUOJIN_PLACES, SUOJIN_STREETS, draw_demo_map
+from kiosk.demo_map import SUOJIN_PARK, SUOJIN_PLACES, SUOJIN_STREETS, draw_demo_map
 from kiosk.offline.backend import OfflineCirculation
 from kiosk.offline.cutoff import SqliteCutoff
 from kiosk.runtime import KioskRuntime
@@ -91,19 +91,30 @@ def ensure_demo_data(settings: Settings, progress: Callable[[int, int], None] | 
 
 
 def ensure_demo_map(db: Database, settings: Settings) -> None:
-    """Give the demo branch a location map (drawn into the data dir) unless a librarian set an image of their own."""
-    path = settings.data_dir / "demo-map.png"
+    """Give the demo branch a location map in Chinese and in English (drawn into the data dir) unless a librarian
+    set an image of their own; then the demo's English map goes too, as it would show the wrong place."""
+    paths = {"map_image": settings.data_dir / "demo-map.png", "map_image_en": settings.data_dir / "demo-map-en.png"}
     with db.unit_of_work() as s:
         branch = s.scalars(select(Branch).where(Branch.code == settings.kiosk.branch)).one_or_none()
         if branch is None:
             return
-        current = str((branch.content or {}).get("map_image", ""))
-        if current and current != str(path):
-            return
-        if not path.is_file() and not draw_demo_map(path, SUOJIN_STREETS, SUOJIN_PLACES):
-            return  # no CJK font: the About screen leaves the map out rather than show boxes
-        if current != str(path):
-            branch.content = {**(branch.content or {}), "map_image": str(path)}
+        content = dict(branch.content or {})
+        own = {key for key, path in paths.items() if content.get(key) and content.get(key) != str(path)}
+        wanted = dict(content)
+        if "map_image" in own:
+            if content.get("map_image_en") == str(paths["map_image_en"]):
+                del wanted["map_image_en"]
+        else:
+            for key, language in (("map_image", "zh"), ("map_image_en", "en")):
+                path = paths[key]
+                if key in own:
+                    continue
+                if not path.is_file() and not draw_demo_map(path, SUOJIN_STREETS, SUOJIN_PLACES, language,
+                                                            SUOJIN_PARK):
+                    return  # no CJK font: the About screen leaves the map out rather than show boxes
+                wanted[key] = str(path)
+        if wanted != content:
+            branch.content = wanted
 
 
 def available_barcodes(runtime: KioskRuntime, limit: int = 20) -> list[str]:

@@ -338,7 +338,7 @@ class DemoBrowser:
     def branch_info(self) -> BranchInfo:
         from ui.demo_map import demo_map_path
 
-        return replace(demo_branch(), map_image=demo_map_path())
+        return replace(demo_branch(), map_image=demo_map_path(), map_image_en=demo_map_path("en"))
 
     def audio_books(self) -> Sequence[AudioBookView]:
         # The last two without an English title: shown in Chinese in English too.

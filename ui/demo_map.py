@@ -10,7 +10,7 @@ from kiosk.demo_map import draw_demo_map
 
 
 @cache
-def demo_map_path() -> str:
-    """A PNG in a temporary folder of this process; "" when there is no CJK font to label it with."""
-    path = Path(tempfile.mkdtemp(prefix="kiosk-demo-map-")) / "map.png"
-    return str(path) if draw_demo_map(path) else ""
+def demo_map_path(language: str = "zh") -> str:
+    """A PNG in a temporary folder of this process, labelled in `language`; "" when there is no CJK font."""
+    path = Path(tempfile.mkdtemp(prefix="kiosk-demo-map-")) / f"map-{language}.png"
+    return str(path) if draw_demo_map(path, language=language) else ""

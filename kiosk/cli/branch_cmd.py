@@ -26,8 +26,26 @@ from kiosk.cli.options import ConfigOption, JsonOption, fail
 branch_app = typer.Typer(help="The center: hours, rooms, services, announcements, events, audio books.",
                          no_args_is_help=True)
 CodeOpt = Annotated[str | None, typer.Option("--code", help="Branch code (default: kiosk.branch).")]
-CONTENT_KEYS = {"rooms", "services", "contact", "contact_en", "map_image", "nearby"}
+CONTENT_KEYS = {"rooms", "services", "contact", "contact_en", "map_image", "map_image_en", "nearby"}
 _SPAN = re.compile(r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+def image_problem(value: object) -> str:
+    """Why this machine cannot show `value` as a map image ("" when it can, or when no image is set)."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        return "not a file path"
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(value) as image:
+            image.verify()
+    except FileNotFoundError:
+        return "no such file on this machine"
+    except (OSError, UnidentifiedImageError, SyntaxError) as error:
+        return f"not an image this kiosk can read ({type(error).__name__})"
+    return ""
 
 
 def parse_hours(spec: str) -> dict[str, list[list[str]]]:
@@ -152,6 +170,11 @@ def edit(
             raise fail(f"--content {content}: {exc}") from None
         if not isinstance(new_content, dict) or not set(new_content) <= CONTENT_KEYS:
             raise fail(f"--content must be a JSON object with keys among {', '.join(sorted(CONTENT_KEYS))}")
+        for key in ("map_image", "map_image_en"):
+            problem = image_problem(new_content.get(key))
+            if problem:  # a warning, not a refusal: the kiosk showing it may be another machine of the network
+                typer.echo(f"warning: {key} {new_content[key]}: {problem}; a kiosk that cannot read it shows "
+                           "no map", err=True)
     with opened(config) as db, db.unit_of_work() as session:
         branch = session.scalars(select(Branch).where(Branch.code == wanted)).one_or_none()
         if branch is None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -158,6 +159,32 @@ def test_branch_show_edit_announce_events_audio(env: dict[str, int], tmp_path: P
     assert _run("branch", "event-remove", str(event["id"]))[0] == 0
     assert _run("branch", "audio-remove", str(shown["audio_books"][0]["id"]))[0] == 0
     assert _run("branch", "show", "--code", "NOPE")[0] == 1
+
+
+def test_branch_maps_in_both_languages_and_a_warning_for_one_this_machine_cannot_show(
+        env: dict[str, int], tmp_path: Path) -> None:
+    from PIL import Image
+
+    from kiosk.browse import Browser
+
+    plan = tmp_path / "plan.png"
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(plan)
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("平面图稍后补上", encoding="utf-8")
+    content = tmp_path / "maps.json"
+    content.write_text(json.dumps({"map_image": str(plan), "map_image_en": str(tmp_path / "missing.png")}),
+                       encoding="utf-8")
+    code, out = _run("branch", "edit", "--content", str(content))
+    assert code == 0 and out.count("warning:") == 1 and "map_image_en" in out and "no such file" in out, out
+    content.write_text(json.dumps({"map_image_en": str(not_an_image)}), encoding="utf-8")
+    code, out = _run("branch", "edit", "--content", str(content))
+    assert code == 0 and "not an image this kiosk can read" in out, out
+    db = Database.from_url(os.environ["KIOSK_DATABASE_URL"])
+    try:
+        info = Browser(db, branch_code="B1").branch_info()
+    finally:
+        db.dispose()
+    assert (info.map_image, info.map_image_en) == (str(plan), str(not_an_image))  # stored as given: a warning only
 
 
 def test_parse_hours() -> None:

@@ -1,5 +1,5 @@
-"""The demo branch gets a location map for its About screen, drawn once into the data dir, never over a
-librarian's own image."""
+"""The demo branch gets a location map in Chinese and in English for its About screen, drawn once into the data
+dir, never over a librarian's own image."""
 
 from __future__ import annotations
 
@@ -25,16 +25,30 @@ def test_the_demo_branch_shows_a_map_and_a_librarians_own_image_wins(kiosk_env: 
     try:
         info = Browser(db, branch_code=settings.kiosk.branch).branch_info()
         assert info.map_image == str(settings.data_dir / "demo-map.png")
-        with Image.open(info.map_image) as image:
-            assert image.size == (900, 600)
-            assert len(set(image.convert("L").getdata())) > 20  # drawn streets and CJK labels, not a blank page
+        assert info.map_image_en == str(settings.data_dir / "demo-map-en.png")
+        pixels = []
+        for path in (info.map_image, info.map_image_en):
+            with Image.open(path) as image:
+                assert image.size == (900, 600)
+                pixels.append(list(image.convert("L").getdata()))
+                assert len(set(pixels[-1])) > 20  # drawn streets and labels, not a blank page
+        assert pixels[0] != pixels[1]  # labelled differently
         ensure_demo_data(settings)  # a second start changes nothing
-        assert Browser(db, branch_code=settings.kiosk.branch).branch_info().map_image == info.map_image
+        again = Browser(db, branch_code=settings.kiosk.branch).branch_info()
+        assert (again.map_image, again.map_image_en) == (info.map_image, info.map_image_en)
 
         with db.unit_of_work() as s:
             branch = s.scalars(select(Branch).where(Branch.code == settings.kiosk.branch)).one()
             branch.content = {**branch.content, "map_image": "/srv/room/plan.png"}
         ensure_demo_map(db, settings)
-        assert Browser(db, branch_code=settings.kiosk.branch).branch_info().map_image == "/srv/room/plan.png"
+        own = Browser(db, branch_code=settings.kiosk.branch).branch_info()
+        # The librarian's plan wins, and the demo's English map (of another place) no longer stands in for it.
+        assert (own.map_image, own.map_image_en) == ("/srv/room/plan.png", "")
+        with db.unit_of_work() as s:
+            branch = s.scalars(select(Branch).where(Branch.code == settings.kiosk.branch)).one()
+            branch.content = {**branch.content, "map_image": "", "map_image_en": "/srv/room/plan-en.png"}
+        ensure_demo_map(db, settings)
+        mixed = Browser(db, branch_code=settings.kiosk.branch).branch_info()
+        assert (mixed.map_image, mixed.map_image_en) == (info.map_image, "/srv/room/plan-en.png")
     finally:
         db.dispose()

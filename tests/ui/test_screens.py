@@ -340,6 +340,20 @@ def test_about_groups_identical_days_and_shows_the_map(kiosk_ui: Any) -> None:
     hours = "\n".join(str(getattr(w, "text", "")) for w in h.find("hours").walk(restrict=True))
     assert "每天   全天开放" in hours and "星期一" not in hours
     assert h.find("map").opacity == 1 and h.find("map").height > 0
+    from kivy.uix.image import Image
+
+    image = next(w for w in h.find("map").walk(restrict=True) if isinstance(w, Image))
+    zh_map, en_map = h.app.branch.map_image, h.app.branch.map_image_en
+    assert zh_map and en_map and zh_map != en_map
+    assert image.source == zh_map and image.texture is not None
+    h.tap("lang")
+    h.settle()
+    assert image.source == en_map  # the map labelled in English
+    h.app.branch = replace(h.app.branch, map_image_en="")
+    h.pump(3)
+    assert image.source == zh_map  # a branch without one shows its Chinese map, not a blank panel
+    h.tap("lang")
+    h.settle()
     from kiosk.browse_view import OpeningHours
 
     week = (*(OpeningHours(d, (("08:30", "21:00"),)) for d in range(5)), OpeningHours(5, (("09:00", "17:00"),)),

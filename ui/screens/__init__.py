@@ -914,6 +914,13 @@ class AboutScreen(KioskScreen):
                 lines.append(f"•\u00a0{name}{sep}{text}" if text else f"•\u00a0{name}")
         return "\n".join(lines)
 
+    @staticmethod
+    def map_source(branch: BranchInfo | None, lang: str) -> str:
+        """The map labelled in the visitor's language when the branch has one, else its (Chinese) map."""
+        if branch is None or not branch.map_image:
+            return ""
+        return _pick(branch.map_image, branch.map_image_en, lang)
+
     def contact_text(self, branch: BranchInfo | None, lang: str) -> str:
         if branch is None:
             return ""
