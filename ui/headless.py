@@ -56,6 +56,16 @@ class Harness:
         self.app.worker.idle(timeout)
         self.pump(3)
 
+    def settle_until_quiet(self, rounds: int = 5) -> None:
+        """Settle until drawing the answers asks the worker for nothing more (a list that measured its rows and
+        loaded a page of another size), at most `rounds` times: what a screenshot must wait for."""
+        for _ in range(rounds):
+            before = self.app.worker.submitted
+            self.settle()
+            self.pump(6)  # wrapped labels settle their heights over a few layout passes
+            if self.app.worker.submitted == before:
+                return
+
     def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

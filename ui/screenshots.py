@@ -154,7 +154,7 @@ class ScreenshotRenderer:
                 self.harness.settle()
                 current = setup
             self._stage(shot.state)
-            self.harness.pump(6)  # wrapped labels settle their heights over a few layout passes
+            self.harness.settle_until_quiet()
             path = self.harness.screenshot(out / shot.filename())
             written.append(path)
             if progress is not None:

@@ -23,6 +23,8 @@ class UiWorker:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-worker")
         self._generation: dict[str, int] = {}
         self._lock = threading.Lock()
+        self.submitted = 0
+        """Jobs submitted so far: a screenshot is taken once drawing an answer asks for no more work."""
 
     def submit(
         self,
@@ -34,6 +36,7 @@ class UiWorker:
         with self._lock:
             generation = self._generation.get(channel, 0) + 1
             self._generation[channel] = generation
+            self.submitted += 1
 
         def done(future: Future[Any]) -> None:
             with self._lock:

@@ -454,8 +454,12 @@ class OverduePanel(BoxLayout):
     page = ObjectProperty(None, allownone=True)
     available = BooleanProperty(True)
     per_page = NumericProperty(0)
-    """Rows a page holds: the theme's page size, or fewer where that many rows do not fit the list (in elder mode at
-    1920x1080 only 3½ of 4 did, and a paged list that also scrolls hides its last row). 0: not measured yet."""
+    """Rows a page holds: the theme's page size, fewer where that many rows do not fit the list (in elder mode at
+    1920x1080 only 3½ of 4 did, and a paged list that also scrolls hides its last row), more where the list has
+    room for them (portrait left half of the list empty). 0: not measured yet."""
+    _grown = False
+    """Grown once for this list area: rows of other heights on the next page must not make it grow and shrink
+    back and forth."""
 
     def on_kv_post(self, *_: Any) -> None:
         self._fit_trigger = Clock.create_trigger(self._fit)
@@ -495,17 +499,32 @@ class OverduePanel(BoxLayout):
             count += 1
         return max(1, count)
 
+    def rows_with_room(self) -> int:
+        """How many rows as tall as the tallest shown the list's height holds (at least one)."""
+        rows, area = self.ids.overdue_list, self.ids.overdue_scroll.height
+        tallest = max((row.height for row in rows.children), default=0.0)
+        if tallest <= 0:
+            return 1
+        return max(1, int((area + rows.spacing + 0.5) // (tallest + rows.spacing)))
+
     def _fit(self, *_: Any) -> None:
         page = self.page
         if page is None or not page.lines or len(self.ids.overdue_list.children) != len(page.lines):
             return
         fits = self.rows_that_fit()
         if fits < len(page.lines):
-            self.per_page = fits
+            self.per_page, self._grown = fits, True
             self.load(page.offset - page.offset % fits)
+            return
+        more = self.rows_with_room()
+        if (not self._grown and len(page.lines) == self.page_size() and more > len(page.lines)
+                and page.offset + len(page.lines) < page.total):
+            self.per_page, self._grown = more, True
+            self.load(page.offset - page.offset % more)
 
     def _on_list_area(self, *_: Any) -> None:
-        # More room (another window size, normal text again): measure again from the theme's page size.
+        # Another list area (window size, text size): measure again from the theme's page size.
+        self._grown = False
         if self.per_page:
             self.per_page = 0
             if self.page is not None:
