@@ -92,7 +92,8 @@ def ensure_demo_data(settings: Settings, progress: Callable[[int, int], None] | 
 
 def ensure_demo_map(db: Database, settings: Settings) -> None:
     """Give the demo branch a location map in Chinese and in English (drawn into the data dir) unless a librarian
-    set an image of their own; then the demo's English map goes too, as it would show the wrong place."""
+    set an image of their own in either language; then the demo's map in the other goes too (it shows another
+    place), and the About screen shows the librarian's in both languages."""
     paths = {"map_image": settings.data_dir / "demo-map.png", "map_image_en": settings.data_dir / "demo-map-en.png"}
     with db.unit_of_work() as s:
         branch = s.scalars(select(Branch).where(Branch.code == settings.kiosk.branch)).one_or_none()
@@ -101,14 +102,13 @@ def ensure_demo_map(db: Database, settings: Settings) -> None:
         content = dict(branch.content or {})
         own = {key for key, path in paths.items() if content.get(key) and content.get(key) != str(path)}
         wanted = dict(content)
-        if "map_image" in own:
-            if content.get("map_image_en") == str(paths["map_image_en"]):
-                del wanted["map_image_en"]
+        if own:
+            for key, path in paths.items():
+                if content.get(key) == str(path):
+                    del wanted[key]
         else:
             for key, language in (("map_image", "zh"), ("map_image_en", "en")):
                 path = paths[key]
-                if key in own:
-                    continue
                 if not path.is_file() and not draw_demo_map(path, SUOJIN_STREETS, SUOJIN_PLACES, language,
                                                             SUOJIN_PARK):
                     return  # no CJK font: the About screen leaves the map out rather than show boxes

@@ -65,6 +65,7 @@ class Harness:
             self.pump(6)  # wrapped labels settle their heights over a few layout passes
             if self.app.worker.submitted == before:
                 return
+        self.settle()  # still asking after `rounds`: at least its last answer is drawn
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout

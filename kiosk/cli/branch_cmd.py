@@ -36,6 +36,8 @@ def image_problem(value: object) -> str:
         return ""
     if not isinstance(value, str):
         return "not a file path"
+    if not Path(value).is_absolute():
+        return "not an absolute path (the kiosk would look for it from its own working folder)"
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -43,7 +45,7 @@ def image_problem(value: object) -> str:
             image.verify()
     except FileNotFoundError:
         return "no such file on this machine"
-    except (OSError, UnidentifiedImageError, SyntaxError) as error:
+    except (OSError, UnidentifiedImageError, SyntaxError, Image.DecompressionBombError) as error:
         return f"not an image this kiosk can read ({type(error).__name__})"
     return ""
 

@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +137,8 @@ class KioskProcess:
         self.name = f"net-{branch_no + 1}"
         self.status: dict[str, Any] = {}
         self.totals: Counter[str] = Counter()
-        self.errors: list[str] = []
+        self.stderr: list[str] = []
+        """Every line the worker printed on stderr, over all its lives (also kept in its data_dir)."""
         self.child: subprocess.Popen[bytes] | None = None
         self._readers: list[threading.Thread] = []
 
@@ -157,25 +158,26 @@ class KioskProcess:
 
     def _read(self, child: subprocess.Popen[bytes]) -> None:
         assert child.stdout is not None
-        for line in child.stdout:
-            try:
-                self.status = json.loads(line)
-            except ValueError:
-                continue
+        with suppress(ValueError, OSError):  # the pipe closed under us: the process is gone
+            for line in child.stdout:
+                try:
+                    self.status = json.loads(line)
+                except ValueError:
+                    continue
 
     def _errors(self, child: subprocess.Popen[bytes]) -> None:
-        """Collect what counts as a failure, and keep all of stderr beside the journal for whoever looks later."""
+        """Keep all of stderr, here for the report and beside the journal for whoever looks later."""
         assert child.stderr is not None
-        with (self.data_dir / "stderr.log").open("a", encoding="utf-8") as kept:
-            def lines() -> Iterator[str]:
-                for raw in child.stderr or ():
-                    line = raw.decode(errors="replace").rstrip()
-                    kept.write(line + "\n")
-                    kept.flush()
-                    yield line
+        with (self.data_dir / "stderr.log").open("a", encoding="utf-8") as kept, suppress(ValueError, OSError):
+            for raw in child.stderr:
+                line = raw.decode(errors="replace").rstrip()
+                kept.write(line + "\n")
+                kept.flush()
+                self.stderr.append(line)
 
-            for problem in stderr_problems(lines()):
-                self.errors.append(problem)
+    @property
+    def errors(self) -> list[str]:
+        return stderr_problems(self.stderr)
 
     def send(self, command: str) -> None:
         if self.child is not None and self.child.stdin is not None and self.child.poll() is None:
@@ -189,7 +191,13 @@ class KioskProcess:
 
     def kill(self) -> None:
         if self.child is not None:
-            sigkill(self.child)
+            sigkill(self.child, close=False)
+            for thread in self._readers:  # read its pipes to the end: its last lines (a traceback) count too
+                thread.join(5)
+            for stream in (self.child.stdin, self.child.stdout, self.child.stderr):
+                if stream is not None:
+                    with suppress(OSError):
+                        stream.close()
             self.bank()
 
     def exit(self) -> int | None:
@@ -202,31 +210,51 @@ class KioskProcess:
             self.child.wait(15)
         status = self.child.poll() if crashed is None else crashed
         self.kill()
-        for thread in self._readers:  # what it printed last (a traceback on its way out) must reach the report
-            thread.join(5)
         return status
 
 
-def stderr_problems(lines: Iterable[str]) -> Iterator[str]:
+CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
+"""What Python prints between the tracebacks of one chained exception (a psycopg error under SQLAlchemy's)."""
+CHAIN_LOOKAHEAD = 12
+"""Lines of an exception's message (SQLAlchemy adds [SQL: …], DETAIL: …) searched for a chain's next part."""
+
+
+def stderr_problems(lines: Sequence[str]) -> list[str]:
     """A worker's `error:` lines, and each traceback as one line a CI log can be read by: the message logged with
-    it, the exception, and the innermost frame (a bare "Traceback (most recent call last):" says nothing)."""
-    before = ""
-    frame = ""
-    in_traceback = False
-    for line in lines:
+    it, the exception raised (the last of a chain, naming the first as its origin) and its innermost frame. A bare
+    "Traceback (most recent call last):" says nothing."""
+    problems: list[str] = []
+    label, first, i = "", "", 0
+    while i < len(lines):
+        line = lines[i]
         if line.startswith("error:"):
-            yield line.strip()
+            problems.append(line.strip())
         elif line.startswith("Traceback"):
-            in_traceback, frame = True, ""
-        elif in_traceback and line.startswith("  File "):
-            frame = line.strip()
-        elif in_traceback and not line.startswith(" "):
-            yield f"{before.strip() or 'traceback'}: {line.strip()} [{frame}]"
-            in_traceback = False
-        if not in_traceback:
-            before = line
-    if in_traceback:  # the process died mid-traceback: still a traceback
-        yield f"{before.strip() or 'traceback'}: (cut off) [{frame}]"
+            if not first:  # a new traceback, not the next part of a chain: what was logged just before names it
+                label = next((p.strip() for p in reversed(lines[max(0, i - 3):i]) if p.strip()), "") or "traceback"
+            frame, i = "", i + 1
+            while i < len(lines) and (lines[i].startswith(" ") or not lines[i]):
+                if lines[i].startswith("  File "):
+                    frame = lines[i].strip()
+                i += 1
+            if i == len(lines) or lines[i].startswith(("error:", "Traceback")):  # died mid-traceback, or its
+                problems.append(f"{label}: (cut off) [{frame}]")  # stream was cut: still a traceback
+                first = ""
+                continue
+            raised = lines[i].strip()
+            ahead = lines[i + 1:i + 1 + CHAIN_LOOKAHEAD]
+            connector = next((n for n, p in enumerate(ahead) if p.startswith(CHAINED)), None)
+            if connector is not None and not any(p.startswith(("Traceback", "error:")) for p in ahead[:connector]):
+                first = first or raised
+                i += 1 + connector
+                continue
+            origin = f" (from {first})" if first and first != raised else ""
+            problems.append(f"{label}: {raised} [{frame}]{origin}")
+            first = ""
+        i += 1
+    if first:  # a chain whose next part never came
+        problems.append(f"{label}: {first} (and a chained exception cut off)")
+    return problems
 
 
 def pending(journal: Path) -> int:

@@ -179,6 +179,11 @@ def test_branch_maps_in_both_languages_and_a_warning_for_one_this_machine_cannot
     content.write_text(json.dumps({"map_image_en": str(not_an_image)}), encoding="utf-8")
     code, out = _run("branch", "edit", "--content", str(content))
     assert code == 0 and "not an image this kiosk can read" in out, out
+    content.write_text(json.dumps({"map_image": "maps/plan.png"}), encoding="utf-8")
+    code, out = _run("branch", "edit", "--content", str(content))
+    assert code == 0 and "not an absolute path" in out, out
+    content.write_text(json.dumps({"map_image": str(plan)}), encoding="utf-8")
+    assert _run("branch", "edit", "--content", str(content)) == (0, "branch B1 saved\n")
     db = Database.from_url(os.environ["KIOSK_DATABASE_URL"])
     try:
         info = Browser(db, branch_code="B1").branch_info()

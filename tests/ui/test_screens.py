@@ -354,6 +354,12 @@ def test_about_groups_identical_days_and_shows_the_map(kiosk_ui: Any) -> None:
     assert image.source == zh_map  # a branch without one shows its Chinese map, not a blank panel
     h.tap("lang")
     h.settle()
+    h.app.branch = replace(h.app.branch, map_image="", map_image_en=en_map)
+    h.pump(3)
+    assert image.source == en_map and h.find("map").opacity == 1  # only an English map: shown in Chinese too
+    h.app.branch = replace(h.app.branch, map_image="", map_image_en="")
+    h.pump(3)
+    assert h.find("map").opacity == 0 and image.source == ""
     from kiosk.browse_view import OpeningHours
 
     week = (*(OpeningHours(d, (("08:30", "21:00"),)) for d in range(5)), OpeningHours(5, (("09:00", "17:00"),)),
@@ -781,6 +787,40 @@ def test_an_overdue_page_holds_the_rows_that_fit(kiosk_ui: Any, elder: bool) -> 
     finally:
         staff.open_tab("home")
         h.set_size(1280, 800)
+        h.settle()
+
+
+def test_an_overdue_page_stays_on_a_page_boundary_when_the_text_size_changes(kiosk_ui: Any) -> None:
+    """On page 2 of a list paged by 6, large text pages it by fewer: the page shown starts on a boundary of the new
+    size, so Previous comes back to the first row (from offset 6 by 4 it went to 2, then refused to go below 0)."""
+    from ui.demo import demo_views
+
+    h = kiosk_ui
+    _publish_from_thread(h, demo_views()["staff"])
+    staff = h.current_screen()
+    panel = staff.panels["overdue"]
+    try:
+        h.set_size(1280, 800)
+        h.app.elder = False
+        h.settle()
+        staff.open_tab("overdue")
+        h.settle_until_quiet()
+        assert not h.find("overdue_next").disabled
+        h.tap("overdue_next")
+        assert h.wait_for(lambda: panel.page is not None and panel.page.offset > 0, timeout=10)
+        h.settle_until_quiet()
+        h.app.elder = True
+        h.settle_until_quiet()
+        assert panel.page.offset % panel.page_size() == 0, (panel.page.offset, panel.page_size())
+        while not h.find("overdue_prev").disabled:
+            offset = panel.page.offset
+            h.tap("overdue_prev")
+            assert h.wait_for(lambda o=offset: panel.page.offset < o, timeout=10)
+            h.settle_until_quiet()
+        assert panel.page.offset == 0
+    finally:
+        h.app.elder = False
+        staff.open_tab("home")
         h.settle()
 
 

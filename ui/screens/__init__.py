@@ -524,11 +524,10 @@ class OverduePanel(BoxLayout):
 
     def _on_list_area(self, *_: Any) -> None:
         # Another list area (window size, text size): measure again from the theme's page size.
-        self._grown = False
-        if self.per_page:
-            self.per_page = 0
-            if self.page is not None:
-                self.load(self.page.offset)
+        self._grown, self.per_page = False, 0
+        page = self.page
+        if page is not None:  # a page of the new size, starting on its boundary (or Previous misses row 0)
+            self.load(page.offset - page.offset % self.page_size())
         self._fit_trigger()
 
     def header_text(self, page: Any, lang: str, _per_page: float = 0) -> str:
@@ -935,10 +934,11 @@ class AboutScreen(KioskScreen):
 
     @staticmethod
     def map_source(branch: BranchInfo | None, lang: str) -> str:
-        """The map labelled in the visitor's language when the branch has one, else its (Chinese) map."""
-        if branch is None or not branch.map_image:
+        """The map labelled in the visitor's language when the branch has one, else the one it has ("" if none)."""
+        if branch is None:
             return ""
-        return _pick(branch.map_image, branch.map_image_en, lang)
+        zh, en = branch.map_image, branch.map_image_en
+        return (en or zh) if lang == "en" else (zh or en)
 
     def contact_text(self, branch: BranchInfo | None, lang: str) -> str:
         if branch is None:
