@@ -294,10 +294,12 @@ class Librarian:
         from kiosk.traffic.settings import IndexSettings
 
         _branch_id, tz = self._branch()
-        today = self.clock().astimezone(tz).date()
+        now = self.clock()
+        today = now.astimezone(tz).date()
         monday = today - timedelta(days=today.weekday())
-        week = traffic_report(self.db, start=monday, end=today, by="day", branch=self.branch_code)
-        day = traffic_report(self.db, start=today, end=today, by="hour", branch=self.branch_code, details=False)
+        week = traffic_report(self.db, start=monday, end=today, by="day", branch=self.branch_code, now=now)
+        day = traffic_report(self.db, start=today, end=today, by="hour", branch=self.branch_code, details=False,
+                             now=now)
         cfg = self.traffic.index if self.traffic is not None else IndexSettings()
         index = popularity_index(self.db, start=monday, end=today, branch=self.branch_code, cfg=cfg)
         chart = None

@@ -250,7 +250,7 @@ class KioskApp(App):
             return ""
         value = self.local_time(value)
         if (lang or self.lang) == "en":
-            return value.strftime("%d %b %Y")
+            return f"{value.day} {value:%b %Y}"  # "4 Dec 2026", as the clock's date: no leading zero
         return f"{value.year}年{value.month}月{value.day}日"
 
     def fmt_datetime(self, value: datetime | None, lang: str | None = None) -> str:
@@ -409,7 +409,7 @@ class KioskApp(App):
         self.clock_text = f"{now:%H:%M}"
         weekday = self.t(f"ui.weekday.{WEEKDAY_KEYS[now.weekday()]}", self.lang)
         if self.lang == "en":
-            self.date_text = f"{weekday} {now:%d %b %Y}"
+            self.date_text = f"{weekday} {now.day} {now:%b %Y}"
         else:
             self.date_text = f"{now.year}年{now.month}月{now.day}日 {weekday}"
         self.night = theme.is_night(now.time(), self.settings.ui.night_dim_from, self.settings.ui.night_dim_to)

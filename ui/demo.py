@@ -42,6 +42,7 @@ from kiosk.session.view import (
     SessionView,
     Severity,
 )
+from kiosk.session.visit import receipt_qr_text
 
 if TYPE_CHECKING:
     from kiosk.traffic.charts import ChartFrame
@@ -122,7 +123,7 @@ class ScriptedSession:
     def staff_report(self) -> dict[str, Any]:
         """The shape `kiosk.runtime.KioskRuntime.staff_report` answers with, on demo numbers."""
         return {"今日借出 Loans today": 23, "今日归还 Returns today": 17, "今日续借 Renewals today": 4,
-                "今日到访 Visits today": 86,
+                "今日到访 Visits today": 53,  # as the demo dashboard's today (demo_dashboard)
                 "当前在馆 In the room": 12, "设备 idcard": "connected", "设备 scanner": "connected",
                 "设备 printer": "failed (paper out)"}
 
@@ -161,9 +162,9 @@ def demo_dashboard(out_dir: Path, language: str, frame: ChartFrame | None = None
     weekend = (0, 0, 0, 0, 0, 0, 0, 1, 3, 7, 10, 11, 9, 8, 10, 12, 11, 9, 8, 7, 5, 3, 2, 1)
     heatmap = tuple(tuple(float(v) for v in (weekday if d < 5 else weekend)) for d in range(7))
     days = [monday + timedelta(days=d) for d in range(today.weekday() + 1)]
+    # Today is under way (10:30): fewer visits so far, but every quarter so far counted (kiosk.traffic.reports).
     rows = tuple(PeriodRow(datetime(d.year, d.month, d.day, tzinfo=SHANGHAI), d.isoformat(),
-                           sum(heatmap[d.weekday()]) * (1.0 if d != today else 0.45), None,
-                           1.0 if d != today else 0.45) for d in days)
+                           sum(heatmap[d.weekday()]) * (1.0 if d != today else 0.45), None, 1.0) for d in days)
     total = sum(r.visits or 0.0 for r in rows)
     branch = demo_branch()
     name = branch.name_en if language == "en" else branch.name
@@ -204,13 +205,14 @@ def demo_views() -> dict[str, SessionView]:
                  _m("refusal.renewal.too_overdue", Severity.WARNING, title=t3)),
         LoanLine(3, "TS0001388", t2, NOW + timedelta(days=12), False, True, 0),
     )
+    receipt_lines = (ReceiptLine(t1, "TS0001021", DUE, "borrowed"), ReceiptLine(t2, "TS0001388", DUE, "borrowed"),
+                     ReceiptLine("三体", "TS0000102", None, "returned"))
     receipt = ReceiptView(
         branch_name=demo_branch().name,  # as the core names it: the branch's own name, shown in English in English
         masked_name="张*华",
         at=NOW,
-        lines=(ReceiptLine(t1, "TS0001021", DUE, "borrowed"), ReceiptLine(t2, "TS0001388", DUE, "borrowed"),
-               ReceiptLine("三体", "TS0000102", None, "returned")),
-        qr_payload="DEMO|2026-11-22 10:30|borrowed:TS0001021:2026-12-22|borrowed:TS0001388:2026-12-22",
+        lines=receipt_lines,
+        qr_payload=receipt_qr_text(demo_branch().name, NOW, receipt_lines, SHANGHAI),
     )
     returned = _m("return.ok", Severity.SUCCESS, title="三体")
     renewed_due = NOW + timedelta(days=42)

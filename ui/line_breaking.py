@@ -49,6 +49,10 @@ DATE = re.compile(
 )
 """Dates the screens show (`KioskApp.fmt_date`) and the forms people write: no line breaks inside one."""
 
+DUE = re.compile(rf"(?:应还|[Dd]ue){_SPACE}(?:{DATE.pattern})")
+"""A due date with the word that says what it is: the receipt in large text read "…学习纲要  应还" / "2026年12月22日",
+and the lone date on its line looked like an entry of its own."""
+
 WORDS = re.compile("应还|归还|借出|续借|逾期|在馆|可借")
 """Two-character words the screens print beside titles and dates ("应还 2026年12月22日", "已逾期"): a line that ends
 in "应" leaves the reader with half a word and the next line starting "还 2026…". No break inside one."""
@@ -64,9 +68,11 @@ SHORT_TITLE = re.compile("《[^《》]{1,8}》")
 
 
 @lru_cache(maxsize=512)
-def _unbreakable_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Dates, `WORDS`, quantities and short titles: spans no line may break inside."""
-    return tuple(m.span() for pattern in (DATE, WORDS, QUANTITY, SHORT_TITLE) for m in pattern.finditer(text))
+def _unbreakable_spans(text: str, loose: bool = False) -> tuple[tuple[int, int], ...]:
+    """Dates (with their "due", unless `loose`: a line too narrow for both), `WORDS`, quantities and short titles:
+    spans no line may break inside."""
+    patterns = (DATE, WORDS, QUANTITY, SHORT_TITLE) if loose else (DUE, DATE, WORDS, QUANTITY, SHORT_TITLE)
+    return tuple(m.span() for pattern in patterns for m in pattern.finditer(text))
 
 
 _SKIPPED = " \t\u00a0\u202f" + string.punctuation
@@ -125,8 +131,9 @@ def is_cjk(ch: str) -> bool:
     )
 
 
-def may_break(text: str, i: int, *, anywhere: bool = False) -> bool:
-    """May a line end before `text[i]`? `anywhere` allows breaks inside Latin runs (for a run wider than the line)."""
+def may_break(text: str, i: int, *, anywhere: bool = False, loose: bool = False) -> bool:
+    """May a line end before `text[i]`? `anywhere` allows breaks inside Latin runs (for a run wider than the line),
+    `loose` between a due date and its word (for a line too narrow to hold both)."""
     if i <= 0 or i >= len(text):
         return False
     before, after = text[i - 1], text[i]
@@ -134,7 +141,7 @@ def may_break(text: str, i: int, *, anywhere: bool = False) -> bool:
         return False
     if before in INSEPARABLE and after == before:
         return False
-    if not anywhere and any(start < i < end for start, end in _unbreakable_spans(text)):
+    if not anywhere and any(start < i < end for start, end in _unbreakable_spans(text, loose)):
         return False
     if not anywhere and i in _orphan_breaks(text):
         return False
@@ -148,8 +155,8 @@ def may_break(text: str, i: int, *, anywhere: bool = False) -> bool:
     return anywhere or is_cjk(before) or is_cjk(after)
 
 
-def _pieces(text: str, *, anywhere: bool) -> list[str]:
-    cuts = [i for i in range(1, len(text)) if may_break(text, i, anywhere=anywhere)]
+def _pieces(text: str, *, anywhere: bool, loose: bool = False) -> list[str]:
+    cuts = [i for i in range(1, len(text)) if may_break(text, i, anywhere=anywhere, loose=loose)]
     return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
 
 
@@ -174,12 +181,15 @@ def break_lines(paragraph: str, width: float, measure: Measure) -> list[str]:
         if _fits(piece, width, measure):
             line = piece
             continue
-        # A Latin run (a URL, a long English word) wider than the line: break it where the punctuation rules allow.
-        for part in _pieces(piece, anywhere=True):
-            if line and not _fits(line + part, width, measure):
-                lines.append(line)
-                line = ""
-            line += part
+        # Wider than the line: a due date parts from its word first; a Latin run (a URL, a long English word) or a
+        # date still too wide breaks where the punctuation rules allow.
+        for loose_part in _pieces(piece, anywhere=False, loose=True):
+            parts = [loose_part] if _fits(loose_part, width, measure) else _pieces(loose_part, anywhere=True)
+            for part in parts:
+                if line and not _fits(line + part, width, measure):
+                    lines.append(line)
+                    line = ""
+                line += part
     if line or not lines:
         lines.append(line)
     return lines

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -71,7 +71,7 @@ def traffic(start: FromOption, end: ToOption, by: ByOption = "day", branch: Bran
     db = open_database(settings)
     try:
         report = traffic_report(db, start=first, end=last, by=by, branch=branch or settings.kiosk.branch,
-                                network_tz=settings.kiosk.timezone)
+                                network_tz=settings.kiosk.timezone, now=datetime.now(UTC))
     except UnknownBranch as exc:
         raise fail(f"no branch {exc.params['branch']!r} (use --branch {NETWORK} for the whole network)") from None
     finally:

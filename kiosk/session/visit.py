@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -90,6 +90,21 @@ class _Visit:
 
 def _iso_day(value: datetime, tz: Any) -> str:
     return value.astimezone(tz).date().isoformat()
+
+
+RECEIPT_ACTIONS = {"borrowed": "借出", "returned": "归还", "renewed": "续借"}
+
+
+def receipt_qr_text(branch_name: str, at: datetime, lines: Sequence[ReceiptLine], tz: Any) -> str:
+    """What the receipt's QR code holds: the receipt itself, as plain text a phone shows and keeps (a scan showed
+    "XW01|2026-11-22 10:30|borrowed:TS0001021:2026-12-22", which told the resident nothing). Titles and dates
+    only: the masked name and the copies' barcodes are for the printed slip and the librarians."""
+    out = [f"{branch_name} 自助借还凭条", at.astimezone(tz).strftime("%Y-%m-%d %H:%M")]
+    for line in lines:
+        title = f"《{line.title}》" if line.title else line.barcode
+        due = f" 应还 {_iso_day(line.due_at, tz)}" if line.due_at else ""
+        out.append(f"{RECEIPT_ACTIONS.get(line.action, line.action)} {title}{due}")
+    return "\n".join(out)
 
 
 def _local_day(value: datetime, tz: Any) -> date:
@@ -415,19 +430,15 @@ class VisitMachine:
         name = self.view.patron.masked_name if self.view.patron else ""
         at = self.circulation.clock()
         lines = tuple(self._visit.receipt)
-        payload = "|".join([branch.code, at.astimezone(branch.tz).strftime("%Y-%m-%d %H:%M"),
-                            *(f"{line.action}:{line.barcode}:{_iso_day(line.due_at, branch.tz) if line.due_at else ''}"
-                              for line in lines)])
-        return ReceiptView(branch.name, name, at, lines, payload)
+        return ReceiptView(branch.name, name, at, lines, receipt_qr_text(branch.name, at, lines, branch.tz))
 
     def receipt_text(self, receipt: ReceiptView) -> list[str]:
         """Printed receipt lines (Chinese, as most residents read them); the masked name, never the ID number."""
         tz = self.tz
         out = [receipt.branch_name, "自助借还凭条", f"读者: {receipt.masked_name}",
                f"时间: {receipt.at.astimezone(tz).strftime('%Y-%m-%d %H:%M')}", "-" * 24]
-        action_names = {"borrowed": "借出", "returned": "归还", "renewed": "续借"}
         for line in receipt.lines:
-            out.append(f"{action_names.get(line.action, line.action)} {line.title}")
+            out.append(f"{RECEIPT_ACTIONS.get(line.action, line.action)} {line.title}")
             out.append(f"  {line.barcode}" + (f"  应还 {_iso_day(line.due_at, tz)}" if line.due_at else ""))
         out += ["-" * 24, "请按时归还，谢谢！"]
         return out

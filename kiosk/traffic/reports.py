@@ -24,7 +24,6 @@ from kiosk.traffic.ingest import UnknownBranch
 
 Grain = Literal["hour", "day", "week", "month", "year"]
 GRAINS: tuple[str, ...] = get_args(Grain)
-SLOTS_PER_DAY = 96
 NETWORK = "*"
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -192,8 +191,21 @@ def _local(day: date, tz: ZoneInfo) -> datetime:
     return day_start(day, tz).astimezone(tz)
 
 
+def _elapsed_slots(period_start: datetime, period_end: datetime, now: datetime | None) -> int:
+    """The 15-minute slots of a period that have begun by `now` (all of them without `now`): a day still under
+    way is not "part of the period has no data", it is not over yet."""
+    full = round((period_end - period_start) / timedelta(minutes=15))
+    if now is None or now >= period_end:
+        return full
+    if now <= period_start:
+        return 0
+    return min(full, -(-(now - period_start) // timedelta(minutes=15)))
+
+
 def period_rows(scope: Scope, by: str, start: date, end: date, days: dict[date, tuple[float, float, int]],
-                hours: dict[datetime, tuple[float, float, int]], branches: int) -> tuple[PeriodRow, ...]:
+                hours: dict[datetime, tuple[float, float, int]], branches: int,
+                now: datetime | None = None) -> tuple[PeriodRow, ...]:
+    """One row per period; with `now`, coverage counts only the slots that have begun (today so far)."""
     if by not in GRAINS:
         raise ValueError(f"unknown period {by!r}: one of {', '.join(GRAINS)}")
     rows: list[PeriodRow] = []
@@ -206,7 +218,9 @@ def period_rows(scope: Scope, by: str, start: date, end: date, days: dict[date, 
             if cell is None:
                 rows.append(PeriodRow(local, _label(local, by), None, None, 0.0))
             else:
-                rows.append(PeriodRow(local, _label(local, by), cell[0], cell[1], cell[2] / (4 * branches)))
+                expected = _elapsed_slots(at, at + timedelta(hours=1), now) * branches
+                rows.append(PeriodRow(local, _label(local, by), cell[0], cell[1],
+                                      min(1.0, cell[2] / expected) if expected else 1.0))
             at += timedelta(hours=1)
         return tuple(rows)
     groups: dict[date, list[date]] = defaultdict(list)
@@ -214,13 +228,14 @@ def period_rows(scope: Scope, by: str, start: date, end: date, days: dict[date, 
         groups[_period_key(day, by)].append(day)
     for key in sorted(groups):
         members = [days[d] for d in groups[key] if d in days]
-        expected = SLOTS_PER_DAY * len(groups[key]) * branches
+        expected = sum(_elapsed_slots(day_start(d, scope.tz), day_start(d + timedelta(days=1), scope.tz), now)
+                       for d in groups[key]) * branches
         if not members:
             rows.append(PeriodRow(_local(key, scope.tz), _label(key, by), None, None, 0.0))
             continue
         rows.append(PeriodRow(
             _local(key, scope.tz), _label(key, by), sum(m[0] for m in members), sum(m[1] for m in members),
-            min(1.0, sum(m[2] for m in members) / expected),
+            min(1.0, sum(m[2] for m in members) / expected) if expected else 1.0,
         ))
     return tuple(rows)
 
@@ -322,8 +337,10 @@ def gaps_in(session: Session, scope: Scope, start: date, end: date) -> tuple[Gap
 
 
 def traffic_report(db: Database, *, start: date, end: date, by: str = "day", branch: str | None = None,
-                   network_tz: str = "Asia/Shanghai", details: bool = True) -> TrafficReport:
-    """Visits per period plus, with `details`, the heatmap, peaks, weekday/weekend, YoY, loans and ratings."""
+                   network_tz: str = "Asia/Shanghai", details: bool = True,
+                   now: datetime | None = None) -> TrafficReport:
+    """Visits per period plus, with `details`, the heatmap, peaks, weekday/weekend, YoY, loans and ratings. With
+    `now`, a period still under way is measured against the part of it that has begun."""
     if end < start:
         raise ValueError("the report ends before it starts")
     with db.read() as session:
@@ -332,7 +349,7 @@ def traffic_report(db: Database, *, start: date, end: date, by: str = "day", bra
         need_hours = by == "hour" or details
         hours = hourly_rollups(session, scope, start, end) if need_hours else {}
         branches = reporting_branches(session, scope, start, end)
-        rows = period_rows(scope, by, start, end, days, hours, branches)
+        rows = period_rows(scope, by, start, end, days, hours, branches, now)
         total = sum(v[0] for v in days.values()) if days else None
         if not details:
             return TrafficReport(scope.code, scope.name, by, start, end, str(scope.tz), rows, total)

@@ -86,6 +86,18 @@ def test_the_due_word_is_never_split() -> None:
         assert not any(line.startswith("出") for line in lines), (width, lines)
 
 
+def test_a_due_date_stays_with_its_word() -> None:
+    """The receipt in large text read "…学习纲要  应还" / "2026年12月22日": a date alone on its line looked like an
+    entry of its own. "应还 <date>" and "due <date>" move down whole where the line has no room for them."""
+    for text, due in (("借出  习近平新时代中国特色社会主义思想学习纲要  应还 2026年12月22日",
+                       "应还 2026年12月22日"),
+                      ("Borrowed  Outline for Studying Xi Jinping Thought  due 22 Dec 2026", "due 22 Dec 2026")):
+        start = text.index(due)
+        assert not any(may_break(text, i) for i in range(start + 1, start + len(due))), text
+        for width in range(int(cells(due)), 90):
+            assert sum(due in line for line in break_lines(text, width, cells)) == 1, (width, text)
+
+
 def test_no_ideograph_is_left_alone_at_either_end_of_a_run() -> None:
     """The English receipt in elder mode, portrait, ended a title "…学习纲" and began the next line "要  due"."""
     text = "Borrowed  习近平新时代中国特色社会主义思想学习纲要  due 22 Dec 2026  Returned  三体"

@@ -176,6 +176,15 @@ def test_receipt_qr_and_screenshot_at_portrait_size(kiosk_ui: Any, tmp_path: Any
         image = Image.open(shot)
         assert image.size == (1080, 1920)
         assert len(set(image.convert("L").resize((54, 96)).getdata())) > 10  # not a blank or black frame
+        # What a phone reads off the screen: the receipt in words (it was "DEMO|2026-11-22 10:30|borrowed:…").
+        from pyzbar.pyzbar import decode
+
+        [code] = decode(image)
+        text = code.data.decode("utf-8")
+        assert text == h.app.view.receipt.qr_payload
+        assert text.splitlines()[1:] == ["2026-11-22 10:30",
+                                         "借出 《习近平新时代中国特色社会主义思想学习纲要》 应还 2026-12-22",
+                                         "借出 《平凡的世界（全三册）》 应还 2026-12-22", "归还 《三体》"], text
     finally:
         h.set_size(1280, 800)
 
@@ -223,6 +232,9 @@ def test_the_receipt_choice_offers_paper_only_with_a_printer_and_says_a_known_fa
     h.settle()
     grid = h.find("receipt:print").parent
     assert [w.action for w in reversed(grid.children)] == ["receipt:print", "receipt:screen", "receipt:none"]
+    # Still offered, but "show on screen" is the one in colour: the banner says to choose it.
+    assert h.find("receipt:print").bg_color == h.app.c_muted
+    assert h.find("receipt:screen").bg_color == h.app.c_secondary != h.app.c_muted
     assert "打印纸用完了，请选“屏幕显示”，用手机扫码保存凭条" in _texts(h)
     h.app.lang = "en"
     h.settle()

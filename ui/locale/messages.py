@@ -64,13 +64,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.consent.title": ("个人信息使用说明", "How we use your information"),
     "ui.consent.text": (
         "首次使用本机借书，需要您同意以下事项：\n"
-        "•\u00a0我们只保存经过加密处理的卡号摘要和遮挡后的姓名（如 张*），不保存身份证号码和照片。\n"
+        "•\u00a0我们不保存您的身份证号码和照片，只保存由卡号算出的一串代码（用来认出您的卡）"
+        "和遮挡后的姓名（如 张*）。\n"
         "•\u00a0借阅记录仅用于借还书、催还和统计，不向第三方提供。\n"
         "•\u00a0您可以随时请馆员删除您的信息。\n"
         "不同意也可以继续查找图书和还书。",
         "The first time you borrow here we need your consent:\n"
-        "• We keep only an encrypted digest of your card number and a masked name (e.g. Zhang*), never your ID "
-        "number or photo.\n"
+        "• We never keep your ID number or photo: only a code worked out from your card number (to recognise "
+        "your card) and a masked name (e.g. Zhang*).\n"
         "• Loan records are used only for lending, reminders and statistics, and are never given to third parties.\n"
         "• You can ask a librarian to delete your data at any time.\n"
         "Without consent you can still search for books and return them.",

@@ -109,7 +109,27 @@ def _scan_rows(view: SessionView, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-class BorrowingScreen(KioskScreen):
+class _CancelUntilDone(KioskScreen):
+    """Borrowing and returning offer Cancel only while nothing was lent or returned yet; then Finish (which offers
+    a receipt, or none) is the way out, so nobody leaves believing Cancel undid a loan."""
+
+    def on_kv_post(self, _base: Any) -> None:
+        self._cancel_button = self.ids.cancel_button.__self__  # a strong reference while it is out of the tree
+        app = _app()
+        app.bind(view=lambda *_: self._offer_cancel(app.view))
+        self._offer_cancel(app.view)
+
+    def _offer_cancel(self, view: SessionView) -> None:
+        button = self._cancel_button
+        row = self.ids.finish_row
+        done = any(line.ok for line in view.scans)
+        if not done and button.parent is None:
+            row.add_widget(button, index=len(row.children))  # first, where it was
+        elif done and button.parent is not None:
+            row.remove_widget(button)
+
+
+class BorrowingScreen(_CancelUntilDone):
     def scan_rows(self, view: SessionView, lang: str, _elder: bool) -> list[dict[str, Any]]:
         return _scan_rows(view, lang)
 
@@ -119,7 +139,7 @@ class BorrowingScreen(KioskScreen):
         return _app().t("ui.borrow.count", lang, count=view.patron.loans_count, limit=view.patron.max_loans)
 
 
-class ReturningScreen(KioskScreen):
+class ReturningScreen(_CancelUntilDone):
     def scan_rows(self, view: SessionView, lang: str, _elder: bool) -> list[dict[str, Any]]:
         return _scan_rows(view, lang)
 
@@ -150,6 +170,10 @@ class FinishingScreen(KioskScreen):
         app = _app()
         app.bind(view=lambda *_: self._offer_print(app.view.can_print))
         self._offer_print(app.view.can_print)
+
+    @staticmethod
+    def printer_troubled(view: SessionView) -> bool:
+        return view.last is not None and view.last.key.startswith("receipt.choose.")
 
     def _offer_print(self, can_print: bool) -> None:
         grid, button = self.ids.receipt_choices, self._print_button
@@ -977,8 +1001,8 @@ class AboutScreen(KioskScreen):
         for event in branch.events:
             title = event.title_en if lang == "en" and event.title_en else event.title
             room = _pick(event.room, event.room_en, lang)
-            line = f"{app.fmt_datetime(event.starts_at, lang)}  {title}  ({room})" if room \
-                else f"{app.fmt_datetime(event.starts_at, lang)}  {title}"
+            where = (f"  ({room})" if lang == "en" else f"（{room}）") if room else ""  # full-width in Chinese
+            line = f"{app.fmt_datetime(event.starts_at, lang)}  {title}{where}"
             lines.append(f"•\u00a0{line}")
         return "\n".join(lines) or app.t("ui.about.no_events", lang)
 

@@ -32,9 +32,11 @@ class Printer:
         self.problem = problem
         self.known = known
         self.printed: list[list[str]] = []
+        self.codes: list[str | None] = []
 
     def print_receipt(self, lines: list[str], qr: str | None) -> str | None:
         self.printed.append(lines)
+        self.codes.append(qr)
         return self.problem
 
     def known_problem(self) -> str | None:
@@ -69,6 +71,12 @@ def test_known_card_borrow_then_finish_with_printed_receipt(visit: tuple[VisitMa
     assert view.screen == Screen.RECEIPT and view.receipt is not None and view.receipt.printed
     printed = "\n".join(machine.printer.printed[0])  # type: ignore[union-attr]
     assert "张*" in printed and "320102198001011234" not in printed
+    # The QR code holds the receipt as text a phone shows: what was lent and when it is due, no personal data.
+    code = machine.printer.codes[0]  # type: ignore[union-attr]
+    assert code == view.receipt.qr_payload
+    lines = code.splitlines()
+    assert lines[0] == "锁金村书房 自助借还凭条" and lines[2].startswith("借出 《测试图书0》 应还 20")
+    assert "张" not in code and "3201" not in code and "TS0000000" not in code
     view = machine.finish()
     assert view.screen == Screen.RATING and view.patron is None and view.loans == ()
 

@@ -142,3 +142,22 @@ def test_network_wide_sums_branches(database: Database, add_branch: Callable[...
     report = traffic_report(database, start=date(2026, 11, 3), end=date(2026, 11, 4), by="day", branch="*")
     assert [(r.label, r.visits) for r in report.rows] == [("2026-11-03", 384.0), ("2026-11-04", 7.0)]
     assert report.branch == "*"
+
+
+def test_a_day_under_way_is_covered_so_far_not_part_missing(database: Database, add_branch: Callable[..., int],
+                                                            traffic_settings: TrafficSettings) -> None:
+    """At 10:30 a counter that has reported every quarter since midnight covers today so far: the dashboard must
+    not label today's bar "part of the period has no data" because the afternoon has not happened yet."""
+    add_branch("B1")
+    day = date(2026, 11, 10)
+    ingest(database, "B1", [*_steady_day(day, 4, hours=range(10)), count(local(2026, 11, 10, 10, 0), 160, 160),
+                            count(local(2026, 11, 10, 10, 15), 164, 164)], traffic_settings)
+    now = local(2026, 11, 10, 10, 30)
+    so_far = traffic_report(database, start=day, end=day, by="day", branch="B1", now=now)
+    assert so_far.rows[0].visits == 164.0 and so_far.rows[0].coverage > 0.97
+    whole_day = traffic_report(database, start=day, end=day, by="day", branch="B1")
+    assert whole_day.rows[0].coverage < 0.45  # a finished day with only the morning counted is part missing
+    hours = traffic_report(database, start=day, end=day, by="hour", branch="B1", now=now, details=False)
+    current = next(r for r in hours.rows if r.start.hour == 10)
+    assert current.visits == 8.0 and current.coverage == 1.0  # 10:00 and 10:15 of the two quarters begun
+    assert [r.visits for r in hours.rows if r.start.hour > 10] == [None] * 13
