@@ -189,6 +189,30 @@ def test_receipt_qr_and_screenshot_at_portrait_size(kiosk_ui: Any, tmp_path: Any
         h.set_size(1280, 800)
 
 
+@pytest.mark.parametrize("screen", [Screen.BORROWING, Screen.RETURNING])
+def test_cancel_is_offered_only_until_something_is_done(kiosk_ui: Any, screen: Screen) -> None:
+    """After a loan, "Cancel" beside "Finish" read as "undo it" and only signed the resident out: from the first
+    book lent or returned, Finish (with its receipt choice) is the one way out."""
+    from kiosk.session.view import Message, ScanLine, SessionView, Severity
+    from ui.demo import PATRON
+
+    h = kiosk_ui
+    _publish_from_thread(h, SessionView(screen, patron=PATRON))
+    assert h.find("cancel").opacity == 1 and h.find("finish")
+    refused = ScanLine("TS9", "", Message("refusal.unknown_barcode", {"barcode": "TS9"}, Severity.ERROR), False)
+    _publish_from_thread(h, SessionView(screen, patron=PATRON, scans=(refused,)))
+    h.tap("cancel")  # a refusal changed nothing: cancelling is still what it says
+    assert ("cancel", ()) in h.app.session.commands
+    done = ScanLine("TS1", "书", Message("return.ok", {"title": "书"}, Severity.SUCCESS), True)
+    _publish_from_thread(h, SessionView(screen, patron=PATRON, scans=(refused, done)))
+    with pytest.raises(LookupError):
+        h.find("cancel")
+    finish = h.find("finish")
+    assert finish.width > finish.parent.width * 0.9  # the row is Finish's alone
+    _publish_from_thread(h, SessionView(screen, patron=PATRON))  # the next resident: Cancel is back, first
+    assert [w.action for w in reversed(h.find("finish").parent.children)] == ["cancel", "finish"]
+
+
 def test_due_dates_are_shown_in_the_branch_time_zone(kiosk_ui: Any) -> None:
     from kiosk.session.view import Message, ScanLine, SessionView, Severity
     from ui.demo import NOW, PATRON
@@ -386,7 +410,8 @@ def test_about_groups_identical_days_and_shows_the_map(kiosk_ui: Any) -> None:
 @pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920), (1280, 800)])
 def test_every_screen_has_language_elder_and_help_and_targets_of_15_mm(kiosk_ui: Any, size: tuple[int, int]) -> None:
     """Each state of every screen, at each supported size: 中/EN, elder mode and help are on screen and inside the
-    window, and every visible button is at least 15 mm in both directions."""
+    window, every visible button is at least 15 mm in both directions, and none that works wears the disabled
+    colour (the pinyin candidates did, and looked unusable)."""
     from kivy.core.window import Window
     from kivy.metrics import mm
 
@@ -406,6 +431,11 @@ def test_every_screen_has_language_elder_and_help_and_targets_of_15_mm(kiosk_ui:
                  if isinstance(w, KButton) and w.opacity > 0 and w.get_root_window() is not None
                  and w.width * w.height > 0 and (w.width < floor or w.height < floor)]  # 0 × n: folded away
         assert not small, (state, size, small)
+        looks_off = [w.action or w.text for w in h.current_screen().walk(restrict=True)
+                     if isinstance(w, KButton) and w.opacity > 0 and not w.disabled
+                     and list(w.bg_color) == list(h.app.c_disabled)
+                     and w.action != "borrow"]  # blocked: looks unavailable, and a tap says why (menu.kv)
+        assert not looks_off, (state, size, looks_off)
 
     h.set_size(*size)
     h.app.elder = size == (1280, 800)  # the tightest case: large text on the smallest screen
