@@ -210,6 +210,20 @@ class KioskApp(App):
                 return _latin_quotes(i18n.translate(key, lang), lang)
         return default
 
+    def title_lines(self, title: str, width: float, smallest: float) -> str:
+        """`title` as it is, or split after the " · " nearest its middle when even `smallest` cannot fit it on one
+        line of `width` pixels: "Xingfuli Community Center ·" / "24-hour Reading Room", not "… Reading" / "Room"."""
+        if " · " not in title or width <= 0:
+            return title
+        from kivy.core.text import Label as CoreLabel
+
+        label = CoreLabel(font_size=smallest, bold=True)
+        if label.get_extents(title)[0] <= width:
+            return title
+        cuts = [i for i in range(len(title)) if title.startswith(" · ", i)]
+        cut = min(cuts, key=lambda i: abs(len(title) / 2 - i))
+        return f"{title[:cut]} ·\n{title[cut + 3:]}"
+
     def fit_font(self, text: str, width: float, size: float, smallest: float) -> float:
         """The largest font size from `size` down to `smallest` at which each line of `text` fits one line of
         `width` pixels: a long English branch name in the top bar shrinks a little instead of losing its end
@@ -219,11 +233,19 @@ class KioskApp(App):
             return size
         from kivy.core.text import Label as CoreLabel
 
-        label = CoreLabel(font_size=size, bold=True)
-        natural = max(label.get_extents(line)[0] for line in text.split("\n"))
+        def widest(font_size: float) -> float:
+            label = CoreLabel(font_size=font_size, bold=True)
+            return max(label.get_extents(line)[0] for line in text.split("\n"))
+
+        natural = widest(size)
         if natural <= width:
             return size
-        return max(smallest, size * width / natural)
+        # Text does not scale exactly with the size (hinting, rounding): the proportional guess came out 4 px too
+        # wide for the English branch name in elder mode, which then wrapped its last word ("Room") alone.
+        guess = float(int(size * width / natural))
+        while guess > smallest and widest(guess) > width:
+            guess -= 1
+        return max(smallest, guess)
 
     def msg(self, message: Message | None, lang: str | None = None) -> str:
         if message is None:

@@ -57,6 +57,10 @@ WORDS = re.compile("应还|归还|借出|续借|逾期|在馆|可借")
 """Two-character words the screens print beside titles and dates ("应还 2026年12月22日", "已逾期"): a line that ends
 in "应" leaves the reader with half a word and the next line starting "还 2026…". No break inside one."""
 
+PROMPT_WORDS = re.compile("身份证|社保卡|读卡器|读卡区|二维码|扫描|条码|图书|借书|还书|借阅|馆员|凭条|手机|屏幕|背面")
+"""Words of the kiosk's own prompts: large text split "请扫" / "描…", and an elder reader stops at half a word.
+(Not a dictionary: titles and names break by the rules alone.)"""
+
 QUANTITY = re.compile(
     r"\d+(?:/\d+)?[ \u00a0]?(?:本|册|人|次|天|分钟|小时|元|层|排|架|页|条)"  # 已借 5/5 本, 12 人, 35 分钟
     r"|\b\d+ of \d+ books?\b|\b\d+[ \u00a0](?:books?|min|days?|people)\b"  # (5 of 5 books), 12 people
@@ -69,9 +73,10 @@ SHORT_TITLE = re.compile("《[^《》]{1,8}》")
 
 @lru_cache(maxsize=512)
 def _unbreakable_spans(text: str, loose: bool = False) -> tuple[tuple[int, int], ...]:
-    """Dates (with their "due", unless `loose`: a line too narrow for both), `WORDS`, quantities and short titles:
-    spans no line may break inside."""
-    patterns = (DATE, WORDS, QUANTITY, SHORT_TITLE) if loose else (DUE, DATE, WORDS, QUANTITY, SHORT_TITLE)
+    """Dates (with their "due", unless `loose`: a line too narrow for both), `WORDS`, `PROMPT_WORDS`, quantities and
+    short titles: spans no line may break inside."""
+    patterns: tuple[re.Pattern[str], ...] = (DATE, WORDS, PROMPT_WORDS, QUANTITY, SHORT_TITLE)
+    patterns = patterns if loose else (DUE, *patterns)
     return tuple(m.span() for pattern in patterns for m in pattern.finditer(text))
 
 

@@ -98,6 +98,17 @@ def test_a_due_date_stays_with_its_word() -> None:
             assert sum(due in line for line in break_lines(text, width, cells)) == 1, (width, text)
 
 
+def test_the_words_of_our_prompts_are_not_split() -> None:
+    """Large text in portrait broke the refusal's advice as "请扫" / "描书背面的条码"."""
+    text = "没有找到这本书，请扫描书背面的条码，或请馆员帮忙"
+    for word in ("扫描", "条码", "馆员", "背面"):
+        start = text.index(word)
+        assert not any(may_break(text, i) for i in range(start + 1, start + len(word))), word
+    for width in range(6, 60):
+        lines = break_lines(text, width, cells)
+        assert not any(line.endswith(("扫", "条", "馆", "背")) for line in lines[:-1]), (width, lines)
+
+
 def test_no_ideograph_is_left_alone_at_either_end_of_a_run() -> None:
     """The English receipt in elder mode, portrait, ended a title "…学习纲" and began the next line "要  due"."""
     text = "Borrowed  习近平新时代中国特色社会主义思想学习纲要  due 22 Dec 2026  Returned  三体"

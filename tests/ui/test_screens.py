@@ -1003,3 +1003,20 @@ def test_the_loans_line_counts_overdue_books_only_when_there_are_some(kiosk_ui: 
     assert "已借 3/5 本，逾期 1 本" in _texts(h)
     _publish_from_thread(h, views["attract"])
     h.settle()
+
+
+def test_a_fitted_title_really_fits_and_a_too_long_one_splits_at_its_separator(kiosk_ui: Any) -> None:
+    """The proportional guess of `fit_font` came out 4 px too wide for the English branch name in elder mode at
+    1280x800, which wrapped "Room" alone onto a second line of the top bar."""
+    from kivy.core.text import Label as CoreLabel
+
+    app = kiosk_ui.app
+    title = "Xingfuli Community Center · 24-hour Reading Room"
+    for width in range(300, 900, 7):
+        size = app.fit_font(title, width, 42, 10)
+        assert size == 10 or CoreLabel(font_size=size, bold=True).get_extents(title)[0] <= width, width
+    assert app.title_lines(title, 2000, 24) == title
+    assert app.title_lines("幸福里书房", 10, 24) == "幸福里书房"  # no separator: left to the line breaker
+    long = "Xingfuli Community Service Center · Gulou District · 24-hour Reading Room"
+    assert app.title_lines(long, 500, 24) == \
+        "Xingfuli Community Service Center ·\nGulou District · 24-hour Reading Room"
