@@ -1020,3 +1020,44 @@ def test_a_fitted_title_really_fits_and_a_too_long_one_splits_at_its_separator(k
     long = "Xingfuli Community Service Center · Gulou District · 24-hour Reading Room"
     assert app.title_lines(long, 500, 24) == \
         "Xingfuli Community Service Center ·\nGulou District · 24-hour Reading Room"
+
+
+def test_a_page_of_find_results_holds_the_rows_the_list_has_room_for(kiosk_ui: Any) -> None:
+    """Portrait showed 6 results with room for 8 under them: a page now holds what fits, at every size, and paging
+    shows every title once."""
+    h = kiosk_ui
+    browser = h.app.browser
+    saved = browser.hits
+    first = saved[0]
+    browser.hits = tuple(replace(first, title_id=1000 + n, title=f"测试图书{n}") for n in range(30))
+    try:
+        for size in [(1920, 1080), (1080, 1920), (1280, 800)]:
+            h.set_size(*size)
+            h.app.open_local("find")
+            h.settle()
+            find = h.current_screen()
+            find.choose_category(first.category, "")
+            h.settle_until_quiet()
+            seen: list[int] = []
+            while True:
+                panel = find.ids.results_panel
+                rows = [w for w in h.find("results").children]
+                room = panel.height - panel.padding[1] - panel.padding[3]
+                assert len(rows) * find.hit_row_height <= room + 0.5, size  # whole rows only
+                if find.offset + len(rows) < find.page.total:
+                    assert room - len(rows) * find.hit_row_height < find.hit_row_height, size  # and no room left
+                seen += [hit.title_id for hit in find.page.hits]
+                if h.find("next_page").disabled:
+                    break
+                h.tap("next_page")
+                h.settle_until_quiet()
+            assert sorted(seen) == list(range(1000, 1030)), size
+            if size == (1080, 1920):
+                assert find.page_size() > int(h.app.page_size), "portrait has room for more than the theme's page"
+            find.reset()
+            h.app.go_home()
+            h.settle()
+    finally:
+        browser.hits = saved
+        h.set_size(1280, 800)
+        h.settle()

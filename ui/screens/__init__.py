@@ -750,6 +750,28 @@ class FindScreen(KioskScreen):
     page = ObjectProperty(None, allownone=True, rebind=True)
     offset = NumericProperty(0)
     loading = NumericProperty(0)
+    per_page = NumericProperty(0)
+    """Results a page holds: as many rows as the list's area has room for (portrait had room for 8 under 6), the
+    theme's page size until the area is measured."""
+    hit_row_height = NumericProperty(0)
+    results_fit = NumericProperty(0)
+    """What `fit_results` last found (bound in find.kv to the panel's height and the row height)."""
+
+    def page_size(self) -> int:
+        return max(1, int(self.per_page or _app().page_size))
+
+    def fit_results(self, area_height: float, row_height: float) -> int:
+        """The results area is `area_height` high and every result row `row_height`: page by what fits, on a
+        boundary of the new size (a shown page is asked for again)."""
+        if area_height <= 0 or row_height <= 0:
+            return int(self.per_page)
+        fits = max(1, int((area_height + 0.5) // row_height))
+        if fits != self.per_page:
+            self.per_page = fits
+            if self.page is not None:
+                self.offset -= self.offset % fits
+                self.search()
+        return fits
 
     def on_pre_enter(self, *_: Any) -> None:
         app = _app()
@@ -788,7 +810,7 @@ class FindScreen(KioskScreen):
         page = self.page
         if page is None:
             return
-        new = self.offset + step * int(_app().page_size)
+        new = self.offset + step * self.page_size()
         if 0 <= new < page.total:
             self.offset = new
             self.search()
@@ -802,17 +824,19 @@ class FindScreen(KioskScreen):
             return
         if app.browser is None:
             return
-        query, category, offset, limit = self.query, self.category or None, self.offset, int(app.page_size)
-        self.loading += 1
+        query, category, offset, limit = self.query, self.category or None, self.offset, self.page_size()
+        # Only the newest request's answer arrives (the worker drops older ones): a count of requests would never
+        # come back to 0 once one was overtaken, as when the list re-pages to what fits while a search is out.
+        self.loading = 1
 
         def done(page: SearchPage) -> None:
-            self.loading = max(0, self.loading - 1)
+            self.loading = 0
             self.page = page
 
         app.worker.submit("search", lambda: app.browser.search(query, category=category, offset=offset, limit=limit),
                           done, lambda _exc: setattr(self, "loading", 0))
 
-    def hit_rows(self, page: SearchPage | None, lang: str, _elder: bool) -> list[dict[str, Any]]:
+    def hit_rows(self, page: SearchPage | None, lang: str, _elder: bool, row_height: float = 0) -> list[dict[str, Any]]:
         if page is None:
             return []
         app = _app()
@@ -826,6 +850,7 @@ class FindScreen(KioskScreen):
                 "where": SEP.join(x for x in (avail, shelf) if x),
                 "title_id": hit.title_id,
                 "available": hit.available > 0,
+                "height": row_height or self.hit_row_height,
             })
         return rows
 
