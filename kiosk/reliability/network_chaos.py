@@ -49,7 +49,7 @@ from kiosk.lending.policy import LendingPolicy
 from kiosk.reliability.crash import add_copies
 from kiosk.reliability.netproxy import FaultProxy, ProxyMode
 from kiosk.reliability.network_worker import barcode, card_key
-from kiosk.reliability.processes import sigkill, spawn, wait_ready
+from kiosk.reliability.processes import close_pipes, sigkill, spawn, wait_ready
 from kiosk.simulate_day import check_invariants
 
 WORKER = "kiosk.reliability.network_worker"
@@ -194,10 +194,7 @@ class KioskProcess:
             sigkill(self.child, close=False)
             for thread in self._readers:  # read its pipes to the end: its last lines (a traceback) count too
                 thread.join(5)
-            for stream in (self.child.stdin, self.child.stdout, self.child.stderr):
-                if stream is not None:
-                    with suppress(OSError):
-                        stream.close()
+            close_pipes(self.child)
             self.bank()
 
     def exit(self) -> int | None:

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import suppress
 
 
 def spawn(module: str, *args: str, stdin: bool = False) -> subprocess.Popen[bytes]:
@@ -36,6 +37,11 @@ def sigkill(child: subprocess.Popen[bytes], *, close: bool = True) -> None:
         child.send_signal(signal.SIGKILL)
     child.wait(10)
     if close:
-        for stream in (child.stdin, child.stdout, child.stderr):
-            if stream is not None:
+        close_pipes(child)
+
+
+def close_pipes(child: subprocess.Popen[bytes]) -> None:
+    for stream in (child.stdin, child.stdout, child.stderr):
+        if stream is not None:
+            with suppress(OSError):
                 stream.close()

@@ -109,6 +109,15 @@ def _scan_rows(view: SessionView, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _show_first(parent: Any, button: Any, shown: bool) -> None:
+    """Put `button` back as `parent`'s first child when `shown`, take it out when not: a button that can do
+    nothing here is not drawn at all (the caller keeps a strong reference while it is out of the tree)."""
+    if shown and button.parent is None:
+        parent.add_widget(button, index=len(parent.children))
+    elif not shown and button.parent is not None:
+        parent.remove_widget(button)
+
+
 class _CancelUntilDone(KioskScreen):
     """Borrowing and returning offer Cancel only while nothing was lent or returned yet; then Finish (which offers
     a receipt, or none) is the way out, so nobody leaves believing Cancel undid a loan."""
@@ -120,13 +129,7 @@ class _CancelUntilDone(KioskScreen):
         self._offer_cancel(app.view)
 
     def _offer_cancel(self, view: SessionView) -> None:
-        button = self._cancel_button
-        row = self.ids.finish_row
-        done = any(line.ok for line in view.scans)
-        if not done and button.parent is None:
-            row.add_widget(button, index=len(row.children))  # first, where it was
-        elif done and button.parent is not None:
-            row.remove_widget(button)
+        _show_first(self.ids.finish_row, self._cancel_button, not any(line.ok for line in view.scans))
 
 
 class BorrowingScreen(_CancelUntilDone):
@@ -176,11 +179,7 @@ class FinishingScreen(KioskScreen):
         return view.last is not None and view.last.key.startswith("receipt.choose.")
 
     def _offer_print(self, can_print: bool) -> None:
-        grid, button = self.ids.receipt_choices, self._print_button
-        if can_print and button.parent is None:
-            grid.add_widget(button, index=len(grid.children))  # first, where it was
-        elif not can_print and button.parent is not None:
-            grid.remove_widget(button)
+        _show_first(self.ids.receipt_choices, self._print_button, can_print)
 
 
 class ReceiptScreen(KioskScreen):
@@ -836,7 +835,7 @@ class FindScreen(KioskScreen):
         app.worker.submit("search", lambda: app.browser.search(query, category=category, offset=offset, limit=limit),
                           done, lambda _exc: setattr(self, "loading", 0))
 
-    def hit_rows(self, page: SearchPage | None, lang: str, _elder: bool, row_height: float = 0) -> list[dict[str, Any]]:
+    def hit_rows(self, page: SearchPage | None, lang: str, _elder: bool, row_height: float) -> list[dict[str, Any]]:
         if page is None:
             return []
         app = _app()
@@ -850,7 +849,7 @@ class FindScreen(KioskScreen):
                 "where": SEP.join(x for x in (avail, shelf) if x),
                 "title_id": hit.title_id,
                 "available": hit.available > 0,
-                "height": row_height or self.hit_row_height,
+                "height": row_height,
             })
         return rows
 
