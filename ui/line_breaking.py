@@ -61,6 +61,9 @@ PROMPT_WORDS = re.compile("身份证|社保卡|读卡器|读卡区|二维码|扫
 """Words of the kiosk's own prompts: large text split "请扫" / "描…", and an elder reader stops at half a word.
 (Not a dictionary: titles and names break by the rules alone.)"""
 
+MASKED_NAME = re.compile(r"[\u4e00-\u9fff]\*+[\u4e00-\u9fff]?")
+"""A masked name ("张*", "张*华"): the consent text in large text ended a line in "张" and began the next "*）"."""
+
 QUANTITY = re.compile(
     r"\d+(?:/\d+)?[ \u00a0]?(?:本|册|人|次|天|分钟|小时|元|层|排|架|页|条)"  # 已借 5/5 本, 12 人, 35 分钟
     r"|\b\d+ of \d+ books?\b|\b\d+[ \u00a0](?:books?|min|days?|people)\b"  # (5 of 5 books), 12 people
@@ -73,9 +76,9 @@ SHORT_TITLE = re.compile("《[^《》]{1,8}》")
 
 @lru_cache(maxsize=512)
 def _unbreakable_spans(text: str, loose: bool = False) -> tuple[tuple[int, int], ...]:
-    """Dates (with their "due", unless `loose`: a line too narrow for both), `WORDS`, `PROMPT_WORDS`, quantities and
-    short titles: spans no line may break inside."""
-    patterns: tuple[re.Pattern[str], ...] = (DATE, WORDS, PROMPT_WORDS, QUANTITY, SHORT_TITLE)
+    """Dates (with their "due", unless `loose`: a line too narrow for both), `WORDS`, `PROMPT_WORDS`, masked names,
+    quantities and short titles: spans no line may break inside."""
+    patterns: tuple[re.Pattern[str], ...] = (DATE, WORDS, PROMPT_WORDS, MASKED_NAME, QUANTITY, SHORT_TITLE)
     patterns = patterns if loose else (DUE, *patterns)
     return tuple(m.span() for pattern in patterns for m in pattern.finditer(text))
 

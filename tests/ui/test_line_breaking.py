@@ -107,6 +107,11 @@ def test_the_words_of_our_prompts_are_not_split() -> None:
     for width in range(6, 60):
         lines = break_lines(text, width, cells)
         assert not any(line.endswith(("扫", "条", "馆", "背")) for line in lines[:-1]), (width, lines)
+    # A masked name is one word too: the consent text in large text read "（如 张" / "*）。".
+    consent = "只保存遮挡后的姓名（如 张*）。读者 张*华 借出"
+    for name in ("张*", "张*华"):
+        start = consent.index(name + ("）" if name == "张*" else ""))
+        assert not any(may_break(consent, i) for i in range(start + 1, start + len(name))), name
 
 
 def test_no_ideograph_is_left_alone_at_either_end_of_a_run() -> None:
